@@ -1,0 +1,63 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Dpm.Management;
+
+/// <summary>An error answer of the management API (RFC 9457 problem details).</summary>
+public sealed record ApiProblem(string Title, string? Detail, int Status);
+
+/// <summary>The answer of a management API call: a value, or a problem that says what went wrong.</summary>
+public sealed record ApiResult<T>(T? Value, ApiProblem? Problem)
+{
+    public bool Succeeded => Problem is null;
+}
+
+/// <summary>Typed client of the server's management API.</summary>
+public sealed class DpmManagementClient(HttpClient http)
+{
+    public const string DefaultServerUrl = "http://127.0.0.1:5718";
+
+    public Task<ApiResult<IReadOnlyList<PluginInfo>>> GetPluginsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<PluginInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/plugins"), cancellationToken);
+
+    public Task<ApiResult<LicenceState>> GetLicencesAsync(CancellationToken cancellationToken) =>
+        SendAsync<LicenceState>(new HttpRequestMessage(HttpMethod.Get, "api/licences"), cancellationToken);
+
+    public Task<ApiResult<InstalledLicence>> InstallLicenceAsync(string licenceText, CancellationToken cancellationToken) =>
+        SendAsync<InstalledLicence>(
+            new HttpRequestMessage(HttpMethod.Post, "api/licences") { Content = new StringContent(licenceText, Encoding.UTF8, "text/plain") },
+            cancellationToken);
+
+    private async Task<ApiResult<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                var value = await response.Content.ReadFromJsonAsync<T>(ManagementJson.Options, cancellationToken);
+                return new ApiResult<T>(value, null);
+            }
+
+            return new ApiResult<T>(default, await ReadProblemAsync(response, cancellationToken));
+        }
+    }
+
+    private static async Task<ApiProblem> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            var title = root.TryGetProperty("title", out var t) ? t.GetString() : null;
+            var detail = root.TryGetProperty("detail", out var d) ? d.GetString() : null;
+            return new ApiProblem(title ?? response.ReasonPhrase ?? "error", detail, (int)response.StatusCode);
+        }
+        catch (JsonException)
+        {
+            return new ApiProblem(response.ReasonPhrase ?? "error", body.Length > 0 ? body : null, (int)response.StatusCode);
+        }
+    }
+}
