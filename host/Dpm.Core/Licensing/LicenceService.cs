@@ -49,9 +49,6 @@ public sealed partial class LicenceService : ILicenceGate
         ReloadFiles();
     }
 
-    /// <summary>Raised after licences were installed or removed.</summary>
-    public event EventHandler? Changed;
-
     public LicenceState GetState()
     {
         lock (_gate)
@@ -125,7 +122,6 @@ public sealed partial class LicenceService : ILicenceGate
         }
 
         Log.Installed(_logger, content.Id, content.Licensee);
-        Changed?.Invoke(this, EventArgs.Empty);
         return new(Describe(file, check), null);
     }
 
@@ -144,7 +140,6 @@ public sealed partial class LicenceService : ILicenceGate
             ReloadFiles();
         }
 
-        Changed?.Invoke(this, EventArgs.Empty);
         return true;
     }
 

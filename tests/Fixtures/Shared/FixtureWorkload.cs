@@ -15,14 +15,11 @@ namespace Dpm.Fixtures;
 public sealed partial class FixtureWorkload : IWorkloadPlugin
 {
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(5);
-    private readonly string _fault;
     private IPluginContext? _context;
 
     public FixtureWorkload()
     {
-        var faultFile = Path.Combine(Path.GetDirectoryName(typeof(FixtureWorkload).Assembly.Location)!, "fault.txt");
-        _fault = File.Exists(faultFile) ? File.ReadAllText(faultFile).Trim() : "";
-        if (_fault == "throw-in-constructor")
+        if (Fault == "throw-in-constructor")
         {
             throw new InvalidOperationException("fixture fault: constructor");
         }
@@ -90,14 +87,25 @@ public sealed partial class FixtureWorkload : IWorkloadPlugin
 
     static partial void AddLibraryFacts(Dictionary<string, string> facts);
 
-    private void Misbehave(string stage)
+    /// <summary>Read at every step, so a test can make a running plugin misbehave.</summary>
+    private static string Fault
     {
-        if (_fault == $"throw-in-{stage}")
+        get
+        {
+            var faultFile = Path.Combine(Path.GetDirectoryName(typeof(FixtureWorkload).Assembly.Location)!, "fault.txt");
+            return File.Exists(faultFile) ? File.ReadAllText(faultFile).Trim() : "";
+        }
+    }
+
+    private static void Misbehave(string stage)
+    {
+        var fault = Fault;
+        if (fault == $"throw-in-{stage}")
         {
             throw new InvalidOperationException($"fixture fault: {stage}");
         }
 
-        if (_fault == $"hang-in-{stage}")
+        if (fault == $"hang-in-{stage}")
         {
             Thread.Sleep(Hang);
         }

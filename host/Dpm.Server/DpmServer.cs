@@ -1,0 +1,35 @@
+using Dpm.Core.Hosting;
+using Dpm.Management;
+
+namespace Dpm.Server;
+
+/// <summary>Builds the server: with no configuration at all it runs on embedded defaults under one data directory.</summary>
+public static class DpmServer
+{
+    /// <summary>Where the management API listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> says otherwise.</summary>
+    public const string DefaultUrl = DpmManagementClient.DefaultServerUrl;
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddDpmHost(builder.Configuration)
+            .AddDpmLicensing(builder.Configuration)
+            .AddDpmPlugins(builder.Configuration);
+        builder.Services.AddHostedService<StartupReport>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => ManagementJson.Configure(o.SerializerOptions));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.MapOpenApi();
+        app.MapManagementApi();
+        return app;
+    }
+}

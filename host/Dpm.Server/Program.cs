@@ -1,0 +1,4 @@
+using Dpm.Server;
+
+await using var app = DpmServer.Build(args);
+await app.RunAsync();

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using Dpm.Core.Licensing;
+using Dpm.Core.Plugins;
+using Dpm.Management;
+using Dpm.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dpm.Tests;
+
+/// <summary>
+/// A real server (Kestrel on a free loopback port) in the test process, with its own data directory, the
+/// fixture plugins built beside the tests, and a licence key pair the test owns.
+/// </summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private readonly ECDsa _issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    private RunningServer(string root) => Root = root;
+
+    public string Root { get; }
+
+    public string DataDirectory => Path.Combine(Root, "data");
+
+    public string PluginsDirectory => Path.Combine(Root, "plugins");
+
+    public WebApplication App { get; private set; } = null!;
+
+    public string Url { get; private set; } = "";
+
+    public PluginManager Plugins => App.Services.GetRequiredService<PluginManager>();
+
+    public LicenceService Licences => App.Services.GetRequiredService<LicenceService>();
+
+    /// <summary>Starts a server whose plugins folder holds copies of the named fixture plugins.</summary>
+    public static async Task<RunningServer> StartAsync(params string[] fixtures)
+    {
+        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")));
+        foreach (var fixture in fixtures)
+        {
+            var target = Directory.CreateDirectory(Path.Combine(server.PluginsDirectory, fixture)).FullName;
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "plugins", fixture)))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        var trust = LicenceTrust.FromPem(server._issuer.ExportSubjectPublicKeyInfoPem());
+        server.App = DpmServer.Build(
+            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={server.DataDirectory}", $"--Dpm:Plugins:Directory={server.PluginsDirectory}", "--Logging:LogLevel:Default=Warning"],
+            builder => builder.Services.AddSingleton(trust));
+        await server.App.StartAsync();
+        server.Url = server.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return server;
+    }
+
+    /// <summary>A licence signed with the key this server trusts.</summary>
+    public string IssueLicence(ComputerCounts computers, string licensee = "Contoso", int validDays = 365) =>
+        LicenceFile.Sign(
+            new LicenceContent
+            {
+                Id = $"lic-{Guid.NewGuid():N}",
+                Licensee = licensee,
+                IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-1),
+                ExpiresAt = DateTimeOffset.UtcNow.AddDays(validDays),
+                Computers = computers,
+            },
+            _issuer);
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        _issuer.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
