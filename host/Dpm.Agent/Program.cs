@@ -9,6 +9,7 @@ using Dpm.Core.Plugins;
 using Dpm.Management;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
 var discover = new Command("discover", "Load the workload plugins and list the data sources they find on this computer") { json };
@@ -69,6 +70,7 @@ return await root.Parse(args).InvokeAsync();
 static IHost BuildHost(string[] args)
 {
     var builder = Host.CreateApplicationBuilder(args);
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for results
     builder.Services.AddSingleton<ILicenceGate, ServerEnforcedLicence>();
     builder.Services.AddDpmHost(builder.Configuration).AddDpmPlugins(builder.Configuration);
     return builder.Build();
