@@ -22,11 +22,7 @@ public sealed class AgentTests : IDisposable
         var plugins = Path.Combine(_root, "plugins");
         foreach (var fixture in fixtures)
         {
-            var target = Directory.CreateDirectory(Path.Combine(plugins, fixture)).FullName;
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "plugins", fixture)))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
+            FixturePlugins.CopyTo(plugins, fixture);
         }
 
         return plugins;

@@ -38,13 +38,10 @@ public sealed class RunningServer : IAsyncDisposable
     public static async Task<RunningServer> StartAsync(params string[] fixtures)
     {
         var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")));
+        Directory.CreateDirectory(server.PluginsDirectory);
         foreach (var fixture in fixtures)
         {
-            var target = Directory.CreateDirectory(Path.Combine(server.PluginsDirectory, fixture)).FullName;
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "plugins", fixture)))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
+            FixturePlugins.CopyTo(server.PluginsDirectory, fixture);
         }
 
         var trust = LicenceTrust.FromPem(server._issuer.ExportSubjectPublicKeyInfoPem());

@@ -3,6 +3,7 @@ using Dpm.Contracts;
 using Dpm.Core.Licensing;
 using Dpm.Core.Plugins;
 using Dpm.Core.Tests.Licensing;
+using Dpm.Tests;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,18 +38,7 @@ public sealed class PluginTestHost : IAsyncDisposable
     public TimeSpan TimeLimit { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Copies a built fixture plugin into the plugins folder, as <paramref name="folder"/>.</summary>
-    public string AddPlugin(string fixture, string? folder = null)
-    {
-        var source = Path.Combine(AppContext.BaseDirectory, "plugins", fixture);
-        var target = Path.Combine(PluginsDirectory, folder ?? fixture);
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.EnumerateFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
-
-        return target;
-    }
+    public string AddPlugin(string fixture, string? folder = null) => FixturePlugins.CopyTo(PluginsDirectory, fixture, folder);
 
     /// <summary>Copies a plugin and changes its manifest.</summary>
     public string AddPlugin(string fixture, Action<JsonObject> editManifest, string? folder = null)

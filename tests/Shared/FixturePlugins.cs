@@ -1,0 +1,17 @@
+namespace Dpm.Tests;
+
+/// <summary>The fixture plugins built beside the tests (in plugins/), copied into a test's own plugins folder.</summary>
+public static class FixturePlugins
+{
+    /// <summary>Copies the built fixture plugin <paramref name="fixture"/> to <paramref name="pluginsDirectory"/>/<paramref name="folder"/>.</summary>
+    public static string CopyTo(string pluginsDirectory, string fixture, string? folder = null)
+    {
+        var target = Directory.CreateDirectory(Path.Combine(pluginsDirectory, folder ?? fixture)).FullName;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "plugins", fixture)))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        return target;
+    }
+}
