@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Dpm.Contracts;
 using Dpm.Contracts.Spi;
@@ -165,6 +166,21 @@ public sealed class PluginManager : IAsyncDisposable
             },
             cancellationToken,
             timeLimit);
+
+    /// <summary>
+    /// An active plugin's entry point, for long work that the caller supervises itself (a backup, a recovery):
+    /// no time limit applies, and a failure is the caller's job's failure rather than a plugin malfunction.
+    /// </summary>
+    public bool TryGetActive<TPlugin>(string pluginId, [NotNullWhen(true)] out TPlugin? plugin, out string reason)
+        where TPlugin : class, IPlugin
+    {
+        var slot = Snapshot().FirstOrDefault(s => s.Manifest?.Id == pluginId);
+        plugin = slot?.Status == PluginStatus.Active ? slot.Instance as TPlugin : null;
+        reason = slot is null ? $"there is no plugin '{pluginId}'"
+            : plugin is null ? $"plugin '{pluginId}' is {(slot.Status == PluginStatus.Active ? $"not a {typeof(TPlugin).Name}" : $"{slot.Status}: {slot.Reason}")}"
+            : "active";
+        return plugin is not null;
+    }
 
     /// <summary>Stops and unloads a plugin, recording why.</summary>
     public async Task<bool> UnloadAsync(string pluginId, string reason)

@@ -1,0 +1,207 @@
+using Dpm.Contracts;
+using Dpm.Contracts.Spi;
+using Dpm.Contracts.Workloads;
+using Dpm.Storage;
+using Dpm.Storage.Manifests;
+using Microsoft.Extensions.Logging;
+
+namespace Dpm.Protection;
+
+/// <summary>What a synchronization is asked to do.</summary>
+public sealed record SynchronizationRequest
+{
+    public required string PluginId { get; init; }
+    public required DataSource DataSource { get; init; }
+    public ProtectionSessionOptions Options { get; init; } = new();
+    public string? Computer { get; init; }
+
+    /// <summary>The recovery point to continue from (the replica's latest); null for replica creation.</summary>
+    public RecoveryPointManifest? Previous { get; init; }
+
+    /// <summary>How many times a file that changed while it was read is read again before it is reported.</summary>
+    public int TornReadRetries { get; init; } = 3;
+}
+
+/// <summary>What a synchronization did.</summary>
+public sealed record SynchronizationResult
+{
+    public required RecoveryPointManifest RecoveryPoint { get; init; }
+
+    /// <summary>Why the plugin listed every item instead of changes (journal lost, no previous point...), if it did.</summary>
+    public string? FullEnumerationReason { get; init; }
+
+    public string? FreezeNotSupportedReason { get; init; }
+    public long ItemsRead { get; init; }
+    public long ItemsReused { get; init; }
+
+    /// <summary>Files that kept changing while they were read: they are not in the recovery point, and are reported.</summary>
+    public IReadOnlyList<string> ChangedWhileRead { get; init; } = [];
+
+    /// <summary>Files that disappeared before they could be read.</summary>
+    public IReadOnlyList<string> Vanished { get; init; } = [];
+}
+
+/// <summary>
+/// Runs a synchronization (replica creation or express full): the plugin's writer semantics (prepare, freeze,
+/// snapshot, thaw — thaw always), then every item it reports goes into a new recovery point. An unchanged file
+/// (same length, write time, change time) reuses the previous point's chunks without being read. Nothing that
+/// changed while it was read is recorded as if it were consistent.
+/// </summary>
+public sealed partial class ProtectionEngine(StoragePool pool, ILogger<ProtectionEngine> logger)
+{
+    public async Task<SynchronizationResult> SynchronizeAsync(IWorkloadPlugin plugin, SynchronizationRequest request, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plugin);
+        ArgumentNullException.ThrowIfNull(request);
+        await using var session = await plugin.OpenProtectionSessionAsync(request.DataSource, request.Options, cancellationToken);
+        await session.PrepareAsync(cancellationToken);
+        FreezeOutcome freeze;
+        IDataSourceSnapshot snapshot;
+        try
+        {
+            freeze = await session.FreezeAsync(cancellationToken);
+            snapshot = await session.TakeSnapshotAsync(cancellationToken);
+        }
+        finally
+        {
+            await session.ThawAsync(CancellationToken.None);
+        }
+
+        await using (snapshot)
+        {
+            return await StoreSnapshotAsync(snapshot, request, freeze, progress, cancellationToken);
+        }
+    }
+
+    private async Task<SynchronizationResult> StoreSnapshotAsync(
+        IDataSourceSnapshot snapshot, SynchronizationRequest request, FreezeOutcome freeze, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
+    {
+        var previous = request.Previous;
+        var since = previous?.ChangeToken is { } token ? new ChangeToken(token) : null;
+        var changes = await snapshot.EnumerateChangesAsync(since, cancellationToken);
+        await using var writer = await pool.BeginRecoveryPointAsync(
+            new RecoveryPointDraft
+            {
+                DataSourceId = request.DataSource.Id,
+                DataSourceName = request.DataSource.Name,
+                PluginId = request.PluginId,
+                Computer = request.Computer,
+                Kind = RecoveryPointKind.ExpressFull,
+                Consistency = snapshot.Consistency,
+                ParentId = previous?.Id,
+                ChangeToken = snapshot.Token.Value,
+                CreatedAt = snapshot.TakenAt,
+            },
+            cancellationToken);
+
+        var before = previous?.Items.ToDictionary(i => i.Item.Path, StringComparer.Ordinal) ?? [];
+        var remaining = changes.IsFull ? null : new Dictionary<string, ManifestItem>(before, StringComparer.Ordinal);
+        var torn = new List<string>();
+        var vanished = new List<string>();
+        long read = 0, reused = 0, items = 0;
+        await foreach (var change in changes.Changes.WithCancellation(cancellationToken))
+        {
+            var item = change.Item;
+            remaining?.Remove(item.Path);
+            if (change.Kind == ChangeKind.Deleted)
+            {
+                continue;
+            }
+
+            before.TryGetValue(item.Path, out var old);
+            if (item.Kind != ProtectedItemKind.File || item.Length == 0)
+            {
+                writer.Add(item, []);
+            }
+            else if (old is not null && (change.Kind == ChangeKind.MetadataChanged || IsUnchanged(old.Item, item)) && writer.TryAddExisting(item, old.Chunks))
+            {
+                reused++;
+            }
+            else
+            {
+                switch (await ReadConsistentlyAsync(snapshot, writer, item, request.TornReadRetries, cancellationToken))
+                {
+                    case ItemReadCheck.Unchanged:
+                        read++;
+                        break;
+                    case ItemReadCheck.Vanished:
+                        vanished.Add(item.Path);
+                        break;
+                    default:
+                        torn.Add(item.Path);
+                        Log.ChangedWhileRead(logger, item.Path, request.DataSource.Name);
+                        break;
+                }
+            }
+
+            progress?.Report(new ProgressReport(writer.Stats.BytesRead, ItemsDone: ++items, CurrentItem: item.Path));
+        }
+
+        foreach (var unchanged in (IEnumerable<ManifestItem>?)remaining?.Values ?? [])
+        {
+            if (!writer.TryAddExisting(unchanged.Item, unchanged.Chunks))
+            {
+                throw new PoolDataException($"'{unchanged.Item.Path}' is unchanged since the previous recovery point, but its data is no longer in the pool: run a consistency check");
+            }
+
+            reused++;
+        }
+
+        var manifest = await writer.CommitAsync(cancellationToken);
+        return new SynchronizationResult
+        {
+            RecoveryPoint = manifest,
+            FullEnumerationReason = changes.IsFull && since is not null ? changes.FullEnumerationReason ?? "the plugin listed every item" : null,
+            FreezeNotSupportedReason = freeze.Status == FreezeStatus.NotSupported ? freeze.Reason : null,
+            ItemsRead = read,
+            ItemsReused = reused,
+            ChangedWhileRead = torn,
+            Vanished = vanished,
+        };
+    }
+
+    /// <summary>Reads a file and keeps it only if it did not change while it was read, trying again a few times.</summary>
+    private static async Task<ItemReadCheck> ReadConsistentlyAsync(
+        IDataSourceSnapshot snapshot, RecoveryPointWriter writer, ProtectedItem item, int retries, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            IReadOnlyList<Storage.ChunkId> chunks;
+            await using (var stream = await snapshot.OpenItemAsync(item, cancellationToken))
+            {
+                if (stream is null)
+                {
+                    return ItemReadCheck.Vanished;
+                }
+
+                chunks = await writer.StoreDataAsync(stream, fixedSize: false, cancellationToken);
+            }
+
+            var check = await snapshot.ConfirmUnchangedAsync(item, cancellationToken);
+            if (check == ItemReadCheck.Unchanged)
+            {
+                writer.Add(item, chunks);
+                return check;
+            }
+
+            if (check == ItemReadCheck.Vanished || attempt >= retries)
+            {
+                return check;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50 << attempt), cancellationToken);
+        }
+    }
+
+    private static bool IsUnchanged(ProtectedItem old, ProtectedItem now) =>
+        old.Kind == now.Kind
+        && old.Length == now.Length
+        && old.LastWriteTime == now.LastWriteTime
+        && old.Metadata?.ChangeTime == now.Metadata?.ChangeTime;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "'{Path}' in {DataSource} kept changing while it was read; it is not in this recovery point")]
+        public static partial void ChangedWhileRead(ILogger logger, string path, string dataSource);
+    }
+}

@@ -1,0 +1,344 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Dpm.Contracts.Workloads;
+using Dpm.Storage.Chunking;
+using Dpm.Storage.Manifests;
+using Dpm.Storage.Packs;
+using ZstdSharp;
+
+namespace Dpm.Storage;
+
+/// <summary>
+/// Writes one recovery point. The caller adds items in order (one at a time); file data is read, chunked
+/// and hashed on the caller's thread, and chunks the pool doesn't have yet go through a bounded channel to
+/// workers (one per core) that compress, encrypt and pack them; full packs are written while the next one
+/// fills. Memory stays bounded by the channel and the pack buffers. Nothing is visible until
+/// <see cref="CommitAsync"/> writes the index segment and then the manifest.
+/// </summary>
+public sealed class RecoveryPointWriter : IAsyncDisposable
+{
+    private readonly StoragePool _pool;
+    private readonly RecoveryPointDraft _draft;
+    private readonly WriterLease _lease;
+    private readonly Channel<RawChunk> _chunks;
+    private readonly Task[] _workers;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly List<ManifestItem> _items = [];
+    private readonly HashSet<ChunkId> _queued = [];
+    private readonly List<KeyValuePair<string, IReadOnlyList<PackEntry>>> _written = [];
+    private readonly Lock _gate = new();
+    private readonly IChunker _contentDefined;
+    private byte[] _readBuffer;
+    private long _bytes;
+    private long _bytesRead;
+    private long _newChunks;
+    private long _newBytes;
+    private long _storedBytes;
+    private bool _finished;
+
+    private RecoveryPointWriter(StoragePool pool, RecoveryPointDraft draft, WriterLease lease)
+    {
+        _pool = pool;
+        _draft = draft;
+        _lease = lease;
+        _contentDefined = pool.CreateContentDefinedChunker();
+        _readBuffer = ArrayPool<byte>.Shared.Rent(2 * Math.Max(pool.Config.ChunkMaxSize, pool.Config.FixedChunkSize));
+        var workers = draft.Workers > 0 ? draft.Workers : Environment.ProcessorCount;
+        _chunks = Channel.CreateBounded<RawChunk>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
+        _workers = [.. Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(_abort.Token)))];
+    }
+
+    /// <summary>How long a writer's lease runs before it must be renewed.</summary>
+    public static TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    public RecoveryPointStats Stats => new()
+    {
+        Items = _items.Count,
+        Bytes = Interlocked.Read(ref _bytes),
+        BytesRead = Interlocked.Read(ref _bytesRead),
+        NewChunks = Interlocked.Read(ref _newChunks),
+        NewBytes = Interlocked.Read(ref _newBytes),
+        StoredBytes = Interlocked.Read(ref _storedBytes),
+    };
+
+    internal static async Task<RecoveryPointWriter> StartAsync(StoragePool pool, RecoveryPointDraft draft, CancellationToken cancellationToken)
+    {
+        // Lease first, then learn what garbage collection condemned: a collection that condemns packs after
+        // this point sees the lease and keeps those packs until this writer is done.
+        var lease = await WriterLease.TakeAsync(pool.Store, pool.Time, LeaseDuration, cancellationToken);
+        try
+        {
+            pool.Index.SetCondemned(await GarbageCollector.ReadCondemnedPacksAsync(pool, cancellationToken));
+        }
+        catch
+        {
+            await lease.DisposeAsync();
+            throw;
+        }
+
+        return new RecoveryPointWriter(pool, draft, lease);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="content"/> to its end, stores the chunks the pool lacks, and returns the chunk list;
+    /// add the item with <see cref="Add"/> once it is known to be consistent. Disk and VM images use fixed-size
+    /// chunks (<paramref name="fixedSize"/>), files content-defined ones.
+    /// </summary>
+    public async Task<IReadOnlyList<ChunkId>> StoreDataAsync(Stream content, bool fixedSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ThrowIfFinished();
+        var chunker = fixedSize ? _pool.CreateFixedSizeChunker() : _contentDefined;
+        var chunks = new List<ChunkId>();
+        var buffer = _readBuffer;
+        var filled = 0;
+        var endOfStream = false;
+        while (true)
+        {
+            while (!endOfStream && filled < buffer.Length)
+            {
+                var n = await content.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+                endOfStream = n == 0;
+                filled += n;
+                Interlocked.Add(ref _bytesRead, n);
+            }
+
+            var position = 0;
+            while (filled - position > 0 && (endOfStream || filled - position >= chunker.MaxSize))
+            {
+                var length = chunker.NextChunkLength(buffer.AsSpan(position, filled - position), endOfStream);
+                chunks.Add(await AddChunkAsync(buffer.AsMemory(position, length), cancellationToken));
+                position += length;
+            }
+
+            Buffer.BlockCopy(buffer, position, buffer, 0, filled - position);
+            filled -= position;
+            if (endOfStream && filled == 0)
+            {
+                break;
+            }
+        }
+
+        return chunks;
+    }
+
+    /// <summary>Adds an item with the chunks <see cref="StoreDataAsync"/> returned for it (none for folders and links).</summary>
+    public void Add(ProtectedItem item, IReadOnlyList<ChunkId> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(chunks);
+        ThrowIfFinished();
+        AddItem(item, chunks);
+    }
+
+    /// <summary>
+    /// Adds an item whose data is already in the pool (an unchanged file, by the chunk list of the previous
+    /// recovery point). False when a chunk is not in the pool (or only in condemned packs): read the data then.
+    /// </summary>
+    public bool TryAddExisting(ProtectedItem item, IReadOnlyList<ChunkId> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        ThrowIfFinished();
+        lock (_gate)
+        {
+            if (!chunks.All(c => _pool.Index.TryGet(c, out _) || _queued.Contains(c)))
+            {
+                return false;
+            }
+        }
+
+        AddItem(item, chunks);
+        return true;
+    }
+
+    /// <summary>Waits for every chunk to be packed and written, writes the index segment, then the manifest: the commit.</summary>
+    public async Task<RecoveryPointManifest> CommitAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        _finished = true;
+        _chunks.Writer.TryComplete();
+        await Task.WhenAll(_workers);
+        if (_written.Count > 0)
+        {
+            await _pool.WriteIndexSegmentAsync(_written, cancellationToken);
+        }
+
+        if (_pool.Time.GetUtcNow() >= _lease.Expiry)
+        {
+            throw new InvalidOperationException($"the writer's lease ran out at {_lease.Expiry:u} (was the process suspended?): garbage collection may have removed data this recovery point needs, so it is not committed");
+        }
+
+        var createdAt = _draft.CreatedAt ?? _pool.Time.GetUtcNow();
+        var manifest = new RecoveryPointManifest
+        {
+            Id = RecoveryPointManifest.NewId(createdAt),
+            DataSourceId = _draft.DataSourceId,
+            DataSourceName = _draft.DataSourceName,
+            PluginId = _draft.PluginId,
+            Computer = _draft.Computer,
+            CreatedAt = createdAt,
+            Kind = _draft.Kind,
+            Consistency = _draft.Consistency,
+            ParentId = _draft.ParentId,
+            ChangeToken = _draft.ChangeToken,
+            Stats = Stats,
+            Items = [.. _items.OrderBy(i => i.Item.Path, StringComparer.Ordinal)],
+        };
+        await _pool.WriteManifestAsync(manifest, cancellationToken);
+        await ReleaseAsync();
+        return manifest;
+    }
+
+    /// <summary>Abandons the recovery point if it wasn't committed: nothing becomes visible; packs already written are garbage.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_finished)
+        {
+            _finished = true;
+            await _abort.CancelAsync();
+            _chunks.Writer.TryComplete();
+            try
+            {
+                await Task.WhenAll(_workers);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex) when (ex is IOException or PoolDataException or ChannelClosedException)
+            {
+                // the writer is being abandoned; the failure was reported where it happened
+            }
+        }
+
+        await ReleaseAsync();
+        _abort.Dispose();
+    }
+
+    private async Task ReleaseAsync()
+    {
+        var buffer = Interlocked.Exchange(ref _readBuffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await _lease.DisposeAsync();
+        }
+    }
+
+    private void AddItem(ProtectedItem item, IReadOnlyList<ChunkId> chunks)
+    {
+        lock (_gate)
+        {
+            _items.Add(new ManifestItem(item, chunks));
+        }
+
+        Interlocked.Add(ref _bytes, item.Length);
+    }
+
+    private async ValueTask<ChunkId> AddChunkAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var id = ChunkId.Compute(data.Span);
+        bool isNew;
+        lock (_gate)
+        {
+            isNew = !_pool.Index.TryGet(id, out _) && _queued.Add(id);
+        }
+
+        if (isNew)
+        {
+            var copy = ArrayPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(copy);
+            try
+            {
+                await _chunks.Writer.WriteAsync(new RawChunk(id, copy, data.Length), cancellationToken);
+            }
+            catch (ChannelClosedException ex)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+                throw new IOException($"writing to the pool at {_pool.Store.Location} failed: {ex.InnerException?.Message ?? ex.Message}", ex.InnerException ?? ex);
+            }
+        }
+
+        return id;
+    }
+
+    private async Task WorkAsync(CancellationToken cancellationToken)
+    {
+        var config = _pool.Config;
+        using var compressor = new Compressor(config.CompressionLevel);
+        var maxBlob = Compressor.GetCompressBound(config.ChunkMaxSize) + _pool.Cipher.Overhead + 64;
+        var pack = new PackBuffer(config.PackSize + maxBlob);
+        var spare = new PackBuffer(config.PackSize + maxBlob);
+        var compressed = ArrayPool<byte>.Shared.Rent(maxBlob);
+        Task? pendingWrite = null;
+        try
+        {
+            await foreach (var chunk in _chunks.Reader.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    var raw = chunk.Data.AsSpan(0, chunk.Length);
+                    var compressedLength = compressor.Wrap(raw, compressed);
+                    var useCompressed = compressedLength < chunk.Length - (chunk.Length / 32);
+                    var plain = useCompressed ? compressed.AsSpan(0, compressedLength) : raw;
+                    pack.Append(chunk.Id, plain, chunk.Length, useCompressed ? BlobEncoding.Compressed : BlobEncoding.None, _pool.Cipher);
+                    Interlocked.Increment(ref _newChunks);
+                    Interlocked.Add(ref _newBytes, chunk.Length);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(chunk.Data);
+                }
+
+                if (pack.Length >= config.PackSize)
+                {
+                    if (pendingWrite is not null)
+                    {
+                        await pendingWrite;
+                    }
+
+                    pendingWrite = WritePackAsync(pack, cancellationToken);
+                    (pack, spare) = (spare, pack);
+                }
+            }
+
+            if (pendingWrite is not null)
+            {
+                await pendingWrite;
+            }
+
+            if (pack.Count > 0)
+            {
+                await WritePackAsync(pack, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _chunks.Writer.TryComplete(ex);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(compressed);
+        }
+    }
+
+    private async Task WritePackAsync(PackBuffer pack, CancellationToken cancellationToken)
+    {
+        var (packId, bytes, length) = pack.Finish(_pool.Cipher);
+        var name = PackFormat.ObjectName(packId);
+        var entries = pack.Entries.ToArray();
+        await _pool.Store.PutAsync(name, new MemoryStream(bytes, 0, length, writable: false), null, cancellationToken);
+        _pool.Index.AddPack(name, entries);
+        lock (_gate)
+        {
+            _written.Add(new(name, entries));
+        }
+
+        Interlocked.Add(ref _storedBytes, length);
+        pack.Reset();
+    }
+
+    private void ThrowIfFinished() => ObjectDisposedException.ThrowIf(_finished, this);
+
+    private readonly record struct RawChunk(ChunkId Id, byte[] Data, int Length);
+}
