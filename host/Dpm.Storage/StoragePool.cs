@@ -23,6 +23,7 @@ public sealed class StoragePool : IDisposable
     public const string KeysPrefix = "keys/";
 
     private readonly byte[]? _masterKey;
+    private bool _disposed;
     private readonly ThreadLocal<Decompressor> _decompressor = new(() => new Decompressor(), trackAllValues: true);
 
     private StoragePool(IObjectStore store, PoolConfig config, byte[]? masterKey, TimeProvider time)
@@ -480,6 +481,12 @@ public sealed class StoragePool : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Cipher.Dispose();
         foreach (var d in _decompressor.Values)
         {

@@ -1,4 +1,5 @@
 using Dpm.Contracts.Storage;
+using Dpm.Tests;
 
 namespace Dpm.Storage.Disk.Tests;
 

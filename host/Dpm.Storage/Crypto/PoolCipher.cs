@@ -44,7 +44,7 @@ public abstract class PoolCipher : IDisposable
         return plaintext;
     }
 
-    public static PoolCipher Create(byte[]? masterKey) => masterKey is null ? new HashOnlyCipher() : new AesGcmCipher(masterKey);
+    public static PoolCipher Create(byte[]? masterKey) => masterKey is null ? new HashOnlyCipher() : new AesGcmCipher((byte[])masterKey.Clone());
 
     public void Dispose()
     {
@@ -61,6 +61,7 @@ public abstract class PoolCipher : IDisposable
         private const int NonceSize = 12;
         private const int TagSize = 16;
         private readonly ThreadLocal<AesGcm> _aes = new(() => new AesGcm(key, TagSize), trackAllValues: true);
+        private bool _disposed;
 
         public override bool IsEncrypted => true;
 
@@ -91,12 +92,19 @@ public abstract class PoolCipher : IDisposable
         {
             if (disposing)
             {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
                 foreach (var aes in _aes.Values)
                 {
                     aes.Dispose();
                 }
 
                 _aes.Dispose();
+                CryptographicOperations.ZeroMemory(key);
             }
 
             base.Dispose(disposing);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Dpm.Storage.Disk.Tests;
+namespace Dpm.Tests;
 
 /// <summary>
 /// A real, small ext4 file system: an image file made with mkfs.ext4 and loop-mounted on a temporary folder
@@ -22,7 +22,7 @@ public sealed class LoopFileSystem : IDisposable
 
     public static LoopFileSystem Create(long sizeBytes = 32L * 1024 * 1024, bool readOnly = false)
     {
-        var folder = TestPool.NewTempFolder();
+        var folder = Directory.CreateTempSubdirectory("dpm-loop-").FullName;
         var image = Path.Combine(folder, "disk.img");
         var mountPoint = Path.Combine(folder, "mnt");
         using (var file = File.Create(image))
