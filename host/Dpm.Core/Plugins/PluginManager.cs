@@ -203,7 +203,7 @@ public sealed class PluginManager : IAsyncDisposable
     {
         foreach (var slot in Snapshot().Where(s => s.Status == PluginStatus.Active))
         {
-            await StopSlotAsync(slot, PluginStatus.Incompatible, "the host stopped");
+            await StopSlotAsync(slot, null, "the host stopped");
         }
 
         _loading.Dispose();
@@ -352,9 +352,13 @@ public sealed class PluginManager : IAsyncDisposable
     }
 
     /// <summary>Disposes of the plugin (time-boxed), unloads its context, and records the new status.</summary>
-    private async Task StopSlotAsync(PluginSlot slot, PluginStatus status, string reason)
+    private async Task StopSlotAsync(PluginSlot slot, PluginStatus? status, string reason)
     {
-        SetStatus(slot, status, reason);
+        if (status is { } newStatus)
+        {
+            SetStatus(slot, newStatus, reason);
+        }
+
         var instance = slot.Instance;
         slot.Instance = null;
         if (instance is not null)

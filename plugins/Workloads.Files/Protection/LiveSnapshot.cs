@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Dpm.Contracts.Spi;
+using Dpm.Contracts.Workloads;
+using Dpm.Workloads.Files.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace Dpm.Workloads.Files.Protection;
+
+/// <summary>
+/// The "snapshot" of a file system that can't make one: the live tree, read through a handle on the root
+/// folder taken at snapshot time. Every file is re-checked after it was read
+/// (<see cref="ConfirmUnchangedAsync"/>), so a torn read is never recorded as good.
+/// </summary>
+internal sealed class LiveSnapshot(
+    string root,
+    SafeFileHandle rootDirectory,
+    PathFilter filter,
+    DateTimeOffset takenAt,
+    AccountNames accounts,
+    ILogger logger) : IDataSourceSnapshot
+{
+    private const int ReadBufferSize = 1 << 20;
+    private readonly ConcurrentDictionary<string, FileIdentity> _opened = new(StringComparer.Ordinal);
+
+    public SnapshotConsistency Consistency => SnapshotConsistency.LiveWithTornReadDetection;
+
+    public DateTimeOffset TakenAt { get; } = takenAt;
+
+    public ChangeToken Token { get; } = ChangeTokens.Live(takenAt);
+
+    public ValueTask<ChangeEnumeration> EnumerateChangesAsync(ChangeToken? since, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(rootDirectory.IsClosed, this);
+        return ValueTask.FromResult(new ChangeEnumeration
+        {
+            IsFull = true,
+            FullEnumerationReason = since is null ? null : "no change journal yet",
+            Changes = EnumerateAllAsync(CancellationToken.None),
+        });
+    }
+
+    public ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (item.Kind is not (ProtectedItemKind.File or ProtectedItemKind.Log))
+        {
+            return ValueTask.FromResult<Stream?>(Stream.Null); // folders and links have no data
+        }
+
+        var segments = Split(item.Path);
+        using var parent = OpenParent(segments, out var errno);
+        var file = parent is null ? null : Posix.TryOpen(
+            parent,
+            segments[^1],
+            NativeMethods.ORdOnly | NativeMethods.ONoFollow | NativeMethods.ONonBlock | NativeMethods.ONoCtty,
+            0,
+            out errno);
+        if (file is null)
+        {
+            // gone, or replaced by a link, a folder or a device; anything else is an error, never "gone"
+            return IsGone(errno) ? ValueTask.FromResult<Stream?>(null) : throw Posix.Error("open", Path.Combine(root, item.Path), errno);
+        }
+
+        if (!Posix.TryStat(file, "", out var stat, out errno) || !stat.IsRegular)
+        {
+            file.Dispose();
+            return ValueTask.FromResult<Stream?>(null);
+        }
+
+        _opened[item.Path] = new FileIdentity(stat.DevMajor, stat.DevMinor, stat.Inode);
+        _ = NativeMethods.PosixFadvise(Posix.Fd(file), 0, 0, NativeMethods.FadviseSequential);
+        return ValueTask.FromResult<Stream?>(new FileStream(file, FileAccess.Read, ReadBufferSize, isAsync: false));
+    }
+
+    public ValueTask<ItemReadCheck> ConfirmUnchangedAsync(ProtectedItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        cancellationToken.ThrowIfCancellationRequested();
+        _opened.TryRemove(item.Path, out var opened);
+        var segments = Split(item.Path);
+        if (segments.Length == 0)
+        {
+            return ValueTask.FromResult(ItemReadCheck.Unchanged);
+        }
+
+        using var parent = OpenParent(segments, out var errno);
+        if (parent is null || !Posix.TryStat(parent, segments[^1], out var stat, out errno))
+        {
+            return IsGone(errno) ? ValueTask.FromResult(ItemReadCheck.Vanished) : throw Posix.Error("statx", Path.Combine(root, item.Path), errno);
+        }
+
+        var isFile = item.Kind is ProtectedItemKind.File or ProtectedItemKind.Log;
+        if (isFile != stat.IsRegular)
+        {
+            return ValueTask.FromResult(ItemReadCheck.Vanished);
+        }
+
+        var change =
+            isFile && (long)stat.Size != item.Length ? $"its length is now {stat.Size}, it was {item.Length}"
+            : Posix.ToTime(stat.ModifyTime) != item.LastWriteTime ? "its last write time changed"
+            : item.Metadata?.ChangeTime is { } changeTime && Posix.ToTime(stat.ChangeTime) != changeTime ? "its status change time changed"
+            : opened is not null && opened != new FileIdentity(stat.DevMajor, stat.DevMinor, stat.Inode) ? "it was replaced by another file"
+            : null;
+        if (change is null)
+        {
+            return ValueTask.FromResult(ItemReadCheck.Unchanged);
+        }
+
+        FilesLog.ChangedWhileRead(logger, new LogPath(item.Path), change);
+        return ValueTask.FromResult(ItemReadCheck.ChangedWhileRead);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        rootDirectory.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static string[] Split(string path) =>
+        ItemPaths.TrySplit(path, out var segments, out var error) ? segments : throw new ArgumentException(error, nameof(path));
+
+    /// <summary>
+    /// Every item, as the enumerator is consumed. Only the enumerator's token stops it: the token of the
+    /// call that handed it out may be time-boxed and fire long after that call returned.
+    /// </summary>
+    private async IAsyncEnumerable<ItemChange> EnumerateAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        var walker = new TreeWalker(root, rootDirectory, filter, accounts, logger);
+        var count = 0;
+        foreach (var item in walker.Walk(cancellationToken))
+        {
+            yield return new ItemChange(item, ChangeKind.Added);
+            if (++count % 4096 == 0)
+            {
+                await Task.Yield();
+            }
+        }
+    }
+
+    /// <summary>Opens the folder that holds the item, through real folders only; null (with the errno) when it can't.</summary>
+    private SafeFileHandle? OpenParent(string[] segments, out int errno)
+    {
+        var current = Posix.TryOpen(rootDirectory, ".", NativeMethods.ORdOnly | NativeMethods.ODirectory, 0, out errno);
+        for (var i = 0; current is not null && i < segments.Length - 1; i++)
+        {
+            var next = Posix.TryOpenDirectoryNoFollow(current, segments[i], out errno);
+            current.Dispose();
+            current = next;
+        }
+
+        return current;
+    }
+
+    /// <summary>Whether a failed open or stat means the item is no longer there as it was (missing, or a link or non-folder on the way).</summary>
+    private static bool IsGone(int errno) => errno is NativeMethods.ENoEnt or NativeMethods.ENotDir or NativeMethods.ELoop or NativeMethods.ENxio;
+
+    private sealed record FileIdentity(uint DevMajor, uint DevMinor, ulong Inode);
+}
