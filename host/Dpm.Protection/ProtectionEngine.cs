@@ -99,7 +99,10 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         var torn = new List<string>();
         var vanished = new List<string>();
         long read = 0, reused = 0, items = 0;
-        await foreach (var change in changes.Changes.WithCancellation(cancellationToken))
+        bool CanReuse(ItemChange change) =>
+            before.TryGetValue(change.Item.Path, out var old) && (change.Kind == ChangeKind.MetadataChanged || IsUnchanged(old.Item, change.Item));
+        var readAhead = new ReadAhead(snapshot, change => !CanReuse(change));
+        await foreach (var (change, prefetch) in readAhead.RunAsync(changes.Changes, cancellationToken))
         {
             var item = change.Item;
             remaining?.Remove(item.Path);
@@ -113,13 +116,27 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             {
                 writer.Add(item, []);
             }
-            else if (old is not null && (change.Kind == ChangeKind.MetadataChanged || IsUnchanged(old.Item, item)) && writer.TryAddExisting(item, old.Chunks))
+            else if (old is not null && CanReuse(change) && writer.TryAddExisting(item, old.Chunks))
             {
                 reused++;
             }
             else
             {
-                switch (await ReadConsistentlyAsync(snapshot, writer, item, request.TornReadRetries, cancellationToken))
+                using var early = prefetch is null ? null : await prefetch;
+                var check = ItemReadCheck.Vanished;
+                if (early?.Check == ItemReadCheck.Unchanged)
+                {
+                    await using var data = early.Open();
+                    writer.Add(item, await writer.StoreDataAsync(data, fixedSize: false, cancellationToken));
+                    check = ItemReadCheck.Unchanged;
+                }
+                else if (prefetch is null || early is not null)
+                {
+                    // Not read ahead (a large file), or read ahead while it changed: read it (again), with retries.
+                    check = await ReadConsistentlyAsync(snapshot, writer, item, request.TornReadRetries, cancellationToken);
+                }
+
+                switch (check)
                 {
                     case ItemReadCheck.Unchanged:
                         read++;

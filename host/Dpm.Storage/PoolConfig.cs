@@ -19,7 +19,7 @@ public sealed record PoolConfig
     public int FixedChunkSize { get; init; } = Chunking.FixedSizeChunker.DefaultSize;
 
     /// <summary>zstd level for chunks and metadata (1 fastest … 19 smallest).</summary>
-    public int CompressionLevel { get; init; } = 3;
+    public int CompressionLevel { get; init; } = 1;
 
     /// <summary>A pack is closed once it holds at least this many bytes.</summary>
     public int PackSize { get; init; } = 16 << 20;
@@ -35,7 +35,7 @@ public sealed record PoolCreateOptions
     /// <summary>Opens the new pool's master key; <see cref="Crypto.PoolCredentials.None"/> creates an unencrypted pool.</summary>
     public required Crypto.PoolCredentials Credentials { get; init; }
 
-    public int CompressionLevel { get; init; } = 3;
+    public int CompressionLevel { get; init; } = 1;
     public int ChunkMinSize { get; init; } = Chunking.FastCdcChunker.DefaultMinSize;
     public int ChunkAverageSize { get; init; } = Chunking.FastCdcChunker.DefaultAverageSize;
     public int ChunkMaxSize { get; init; } = Chunking.FastCdcChunker.DefaultMaxSize;

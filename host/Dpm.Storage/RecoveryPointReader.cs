@@ -11,13 +11,22 @@ namespace Dpm.Storage;
 public sealed class RecoveryPointReader : IRecoverySource
 {
     private readonly StoragePool _pool;
-    private readonly Dictionary<string, ManifestItem> _byPath;
+    private readonly Dictionary<string, (ManifestItem Item, int FirstChunk)> _byPath;
+    private readonly ChunkPrefetcher _prefetcher;
 
     internal RecoveryPointReader(StoragePool pool, RecoveryPointManifest manifest)
     {
         _pool = pool;
         Manifest = manifest;
-        _byPath = manifest.Items.ToDictionary(i => i.Item.Path, StringComparer.Ordinal);
+        _byPath = new(manifest.Items.Count, StringComparer.Ordinal);
+        var sequence = new List<ChunkId>();
+        foreach (var item in manifest.Items)
+        {
+            _byPath[item.Item.Path] = (item, sequence.Count);
+            sequence.AddRange(item.Chunks);
+        }
+
+        _prefetcher = new ChunkPrefetcher(pool, sequence);
         DataSource = new DataSource { Id = manifest.DataSourceId, Name = manifest.DataSourceName, Kind = "RecoveryPoint" };
     }
 
@@ -44,33 +53,90 @@ public sealed class RecoveryPointReader : IRecoverySource
     }
 
     public ValueTask<ProtectedItem?> GetItemAsync(string path, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_byPath.TryGetValue(path, out var item) ? item.Item : null);
+        ValueTask.FromResult(_byPath.TryGetValue(path, out var entry) ? entry.Item.Item : null);
 
     public ValueTask<Stream?> OpenItemAsync(string path, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<Stream?>(_byPath.TryGetValue(path, out var item) ? new ChunkStream(_pool, item.Chunks, item.Item.Length, path) : null);
+        ValueTask.FromResult<Stream?>(_byPath.TryGetValue(path, out var entry)
+            ? new ChunkStream(_prefetcher, entry.FirstChunk, entry.Item.Chunks.Count, entry.Item.Item.Length, path)
+            : null);
 }
 
 /// <summary>
-/// Reads an item's chunks in order, fetching a few ahead in parallel so that reading, decrypting and
-/// decompressing overlap.
+/// Fetches the chunks of a recovery point ahead of the reader, across items: a recovery writes items in
+/// manifest order, so while one file is written the next files' chunks are already being read, decrypted and
+/// decompressed, a few at a time. Reads out of order still work; they just aren't fetched ahead.
 /// </summary>
+internal sealed class ChunkPrefetcher(StoragePool pool, IReadOnlyList<ChunkId> sequence)
+{
+    private const int AheadChunks = 16;
+    private const long AheadBytes = 48L << 20;
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<int, (Task<PooledChunk> Load, long Bytes)> _ahead = [];
+    private int _issued;
+    private long _bytesAhead;
+
+    /// <summary>The chunk at <paramref name="index"/> of the sequence; the caller disposes it.</summary>
+    public Task<PooledChunk> TakeAsync(int index, CancellationToken cancellationToken)
+    {
+        Task<PooledChunk>? load = null;
+        lock (_gate)
+        {
+            // Anything fetched for positions before this one will not be asked for: let it go.
+            while (_ahead.Count > 0 && _ahead.Keys.First() < index)
+            {
+                Drop(_ahead.Keys.First());
+            }
+
+            if (_ahead.Remove(index, out var ready))
+            {
+                load = ready.Load;
+                _bytesAhead -= ready.Bytes;
+            }
+
+            if (_issued <= index)
+            {
+                _issued = index + 1;
+            }
+
+            while (_issued < sequence.Count && _ahead.Count < AheadChunks && _bytesAhead < AheadBytes && _issued - index <= AheadChunks * 4)
+            {
+                var id = sequence[_issued];
+                var bytes = pool.Index.TryGetAny(id, out var location) ? location.Entry.RawLength : 1L << 20;
+                _ahead[_issued++] = (Task.Run(() => pool.LoadPooledChunkAsync(id, CancellationToken.None), CancellationToken.None), bytes);
+                _bytesAhead += bytes;
+            }
+        }
+
+        return load ?? pool.LoadPooledChunkAsync(sequence[index], cancellationToken);
+    }
+
+    private void Drop(int index)
+    {
+        var (load, bytes) = _ahead[index];
+        _ahead.Remove(index);
+        _bytesAhead -= bytes;
+        load.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        load.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+    }
+}
+
+/// <summary>Reads an item's chunks in order through the recovery point's prefetcher; every chunk is checked.</summary>
 public sealed class ChunkStream : Stream
 {
-    private const int ReadAhead = 4;
-    private readonly StoragePool _pool;
-    private readonly IReadOnlyList<ChunkId> _chunks;
+    private readonly ChunkPrefetcher _prefetcher;
+    private readonly int _first;
+    private readonly int _count;
     private readonly string _path;
-    private readonly Queue<Task<byte[]>> _ahead = new();
-    private readonly CancellationTokenSource _stop = new();
     private int _next;
-    private byte[] _current = [];
+    private PooledChunk? _current;
     private int _offset;
     private long _position;
 
-    public ChunkStream(StoragePool pool, IReadOnlyList<ChunkId> chunks, long length, string path)
+    internal ChunkStream(ChunkPrefetcher prefetcher, int first, int count, long length, string path)
     {
-        _pool = pool;
-        _chunks = chunks;
+        _prefetcher = prefetcher;
+        _first = first;
+        _count = count;
         Length = length;
         _path = path;
     }
@@ -93,7 +159,7 @@ public sealed class ChunkStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_offset == _current.Length)
+        if (_current is null || _offset == _current.Length)
         {
             if (!await NextChunkAsync(cancellationToken))
             {
@@ -101,8 +167,8 @@ public sealed class ChunkStream : Stream
             }
         }
 
-        var n = Math.Min(buffer.Length, _current.Length - _offset);
-        _current.AsMemory(_offset, n).CopyTo(buffer);
+        var n = Math.Min(buffer.Length, _current!.Length - _offset);
+        _current.Memory.Slice(_offset, n).CopyTo(buffer);
         _offset += n;
         _position += n;
         return n;
@@ -125,13 +191,8 @@ public sealed class ChunkStream : Stream
     {
         if (disposing)
         {
-            _stop.Cancel();
-            foreach (var pending in _ahead)
-            {
-                pending.ContinueWith(t => t.Exception, TaskScheduler.Default);
-            }
-
-            _stop.Dispose();
+            _current?.Dispose();
+            _current = null;
         }
 
         base.Dispose(disposing);
@@ -139,14 +200,9 @@ public sealed class ChunkStream : Stream
 
     private async Task<bool> NextChunkAsync(CancellationToken cancellationToken)
     {
-        while (_ahead.Count < ReadAhead && _next < _chunks.Count)
-        {
-            var id = _chunks[_next++];
-            var token = _stop.Token;
-            _ahead.Enqueue(Task.Run(() => _pool.LoadChunkAsync(id, token), token));
-        }
-
-        if (_ahead.Count == 0)
+        _current?.Dispose();
+        _current = null;
+        if (_next == _count)
         {
             if (_position != Length)
             {
@@ -158,7 +214,7 @@ public sealed class ChunkStream : Stream
 
         try
         {
-            _current = await _ahead.Dequeue().WaitAsync(cancellationToken);
+            _current = await _prefetcher.TakeAsync(_first + _next++, cancellationToken);
         }
         catch (PoolDataException ex)
         {

@@ -27,6 +27,10 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
     private readonly HashSet<ChunkId> _queued = [];
     private readonly List<KeyValuePair<string, IReadOnlyList<PackEntry>>> _written = [];
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _packGate = new(1, 1);
+    private PackBuffer _pack;
+    private PackBuffer _spare;
+    private Task? _pendingWrite;
     private readonly IChunker _contentDefined;
     private byte[] _readBuffer;
     private long _bytes;
@@ -44,9 +48,15 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         _contentDefined = pool.CreateContentDefinedChunker();
         _readBuffer = ArrayPool<byte>.Shared.Rent(2 * Math.Max(pool.Config.ChunkMaxSize, pool.Config.FixedChunkSize));
         var workers = draft.Workers > 0 ? draft.Workers : Environment.ProcessorCount;
+        // All workers fill one pack while the previous one is written: two pack buffers in all.
+        _pack = new PackBuffer(pool.Config.PackSize + (64 << 10));
+        _spare = new PackBuffer(pool.Config.PackSize + (64 << 10));
         _chunks = Channel.CreateBounded<RawChunk>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
         _workers = [.. Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(_abort.Token)))];
     }
+
+    /// <summary>Buffers for chunks on their way to the workers: a private pool, so that what it keeps is bounded.</summary>
+    private static readonly ArrayPool<byte> ChunkBuffers = ArrayPool<byte>.Create(FastCdcChunker.DefaultMaxSize, 6);
 
     /// <summary>How long a writer's lease runs before it must be renewed.</summary>
     public static TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
@@ -158,6 +168,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         _finished = true;
         _chunks.Writer.TryComplete();
         await Task.WhenAll(_workers);
+        await FlushPacksAsync(cancellationToken);
         if (_written.Count > 0)
         {
             await _pool.WriteIndexSegmentAsync(_written, cancellationToken);
@@ -200,6 +211,10 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
             try
             {
                 await Task.WhenAll(_workers);
+                if (_pendingWrite is not null)
+                {
+                    await _pendingWrite;
+                }
             }
             catch (OperationCanceledException)
             {
@@ -212,6 +227,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
 
         await ReleaseAsync();
         _abort.Dispose();
+        _packGate.Dispose();
     }
 
     private async Task ReleaseAsync()
@@ -245,7 +261,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
 
         if (isNew)
         {
-            var copy = ArrayPool<byte>.Shared.Rent(data.Length);
+            var copy = ChunkBuffers.Rent(data.Length);
             data.CopyTo(copy);
             try
             {
@@ -253,7 +269,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
             }
             catch (ChannelClosedException ex)
             {
-                ArrayPool<byte>.Shared.Return(copy);
+                ChunkBuffers.Return(copy);
                 throw new IOException($"writing to the pool at {_pool.Store.Location} failed: {ex.InnerException?.Message ?? ex.Message}", ex.InnerException ?? ex);
             }
         }
@@ -263,62 +279,86 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
 
     private async Task WorkAsync(CancellationToken cancellationToken)
     {
-        var config = _pool.Config;
-        using var compressor = new Compressor(config.CompressionLevel);
-        var maxBlob = Compressor.GetCompressBound(config.ChunkMaxSize) + _pool.Cipher.Overhead + 64;
-        var pack = new PackBuffer(config.PackSize + maxBlob);
-        var spare = new PackBuffer(config.PackSize + maxBlob);
-        var compressed = ArrayPool<byte>.Shared.Rent(maxBlob);
-        Task? pendingWrite = null;
         try
         {
-            await foreach (var chunk in _chunks.Reader.ReadAllAsync(cancellationToken))
-            {
-                try
-                {
-                    var raw = chunk.Data.AsSpan(0, chunk.Length);
-                    var compressedLength = compressor.Wrap(raw, compressed);
-                    var useCompressed = compressedLength < chunk.Length - (chunk.Length / 32);
-                    var plain = useCompressed ? compressed.AsSpan(0, compressedLength) : raw;
-                    pack.Append(chunk.Id, plain, chunk.Length, useCompressed ? BlobEncoding.Compressed : BlobEncoding.None, _pool.Cipher);
-                    Interlocked.Increment(ref _newChunks);
-                    Interlocked.Add(ref _newBytes, chunk.Length);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(chunk.Data);
-                }
-
-                if (pack.Length >= config.PackSize)
-                {
-                    if (pendingWrite is not null)
-                    {
-                        await pendingWrite;
-                    }
-
-                    pendingWrite = WritePackAsync(pack, cancellationToken);
-                    (pack, spare) = (spare, pack);
-                }
-            }
-
-            if (pendingWrite is not null)
-            {
-                await pendingWrite;
-            }
-
-            if (pack.Count > 0)
-            {
-                await WritePackAsync(pack, cancellationToken);
-            }
+            await CompressAndPackAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever failed (a full disk, no memory), the producer must hear of it rather than wait forever.
             _chunks.Writer.TryComplete(ex);
+            while (_chunks.Reader.TryRead(out var dropped))
+            {
+                ChunkBuffers.Return(dropped.Data);
+            }
+
             throw;
         }
-        finally
+    }
+
+    private async Task CompressAndPackAsync(CancellationToken cancellationToken)
+    {
+        var config = _pool.Config;
+        using var compressor = new Compressor(config.CompressionLevel);
+        var compressed = new byte[Compressor.GetCompressBound(config.ChunkMaxSize)];
+        await foreach (var chunk in _chunks.Reader.ReadAllAsync(cancellationToken))
         {
-            ArrayPool<byte>.Shared.Return(compressed);
+            try
+            {
+                var raw = chunk.Data.AsSpan(0, chunk.Length);
+                var compressedLength = compressor.Wrap(raw, compressed);
+                var useCompressed = compressedLength < chunk.Length - (chunk.Length / 32);
+                var plainLength = useCompressed ? compressedLength : chunk.Length;
+                await _packGate.WaitAsync(cancellationToken);
+                try
+                {
+                    if (_pack.Count > 0 && _pack.Length + plainLength + _pool.Cipher.Overhead > config.PackSize)
+                    {
+                        await RotatePackAsync(cancellationToken);
+                    }
+
+                    var plain = useCompressed ? compressed.AsSpan(0, compressedLength) : chunk.Data.AsSpan(0, chunk.Length);
+                    _pack.Append(chunk.Id, plain, chunk.Length, useCompressed ? BlobEncoding.Compressed : BlobEncoding.None, _pool.Cipher);
+                }
+                finally
+                {
+                    _packGate.Release();
+                }
+
+                Interlocked.Increment(ref _newChunks);
+                Interlocked.Add(ref _newBytes, chunk.Length);
+            }
+            finally
+            {
+                ChunkBuffers.Return(chunk.Data);
+            }
+        }
+    }
+
+    /// <summary>Starts writing the full pack and goes on filling the other one. Call under the pack gate.</summary>
+    private async Task RotatePackAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingWrite is not null)
+        {
+            await _pendingWrite;
+        }
+
+        _pendingWrite = WritePackAsync(_pack, cancellationToken);
+        (_pack, _spare) = (_spare, _pack);
+    }
+
+    /// <summary>Writes what is left once every worker is done.</summary>
+    private async Task FlushPacksAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingWrite is not null)
+        {
+            await _pendingWrite;
+            _pendingWrite = null;
+        }
+
+        if (_pack.Count > 0)
+        {
+            await WritePackAsync(_pack, cancellationToken);
         }
     }
 

@@ -123,6 +123,9 @@ public sealed class StoragePool : IDisposable
             {
                 throw new PoolAccessDeniedException($"the {(credentials is PoolCredentials.Passphrase ? "passphrase" : "key file")} does not open the pool at {store.Location}");
             }
+
+            // Argon2 just used tens of MiB on purpose; give them back before the real work starts.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
 
         var pool = new StoragePool(store, config, masterKey, time ?? TimeProvider.System);
@@ -234,6 +237,13 @@ public sealed class StoragePool : IDisposable
     /// <summary>Reads, authenticates, decompresses and hash-checks one chunk.</summary>
     public async Task<byte[]> LoadChunkAsync(ChunkId id, CancellationToken cancellationToken)
     {
+        using var chunk = await LoadPooledChunkAsync(id, cancellationToken);
+        return chunk.Span.ToArray();
+    }
+
+    /// <summary>Reads, authenticates, decompresses and hash-checks one chunk into a pooled buffer.</summary>
+    public async Task<PooledChunk> LoadPooledChunkAsync(ChunkId id, CancellationToken cancellationToken)
+    {
         if (!Index.TryGetAny(id, out var location))
         {
             // The index is a cache: a chunk another process wrote since we loaded it may be in a new segment.
@@ -244,54 +254,90 @@ public sealed class StoragePool : IDisposable
             }
         }
 
-        byte[] sealedBlob;
+        var sealedBlob = PooledChunk.Buffers.Rent((int)location.Entry.Length);
         try
         {
-            sealedBlob = await PackFormat.ReadRangeAsync(Store, location.Pack, location.Entry.Offset, (int)location.Entry.Length, cancellationToken);
-        }
-        catch (PoolDataException ex) when (ex.Message.Contains("is missing", StringComparison.Ordinal))
-        {
-            throw new PoolDataException($"chunk {id} is lost: {ex.Message}", ex);
-        }
+            try
+            {
+                await PackFormat.ReadRangeAsync(Store, location.Pack, location.Entry.Offset, sealedBlob.AsMemory(0, (int)location.Entry.Length), cancellationToken);
+            }
+            catch (PoolDataException ex) when (ex.Message.Contains("is missing", StringComparison.Ordinal))
+            {
+                throw new PoolDataException($"chunk {id} is lost: {ex.Message}", ex);
+            }
 
-        return OpenChunk(id, location.Entry, sealedBlob);
+            return OpenChunk(id, location.Entry, sealedBlob.AsSpan(0, (int)location.Entry.Length));
+        }
+        finally
+        {
+            PooledChunk.Buffers.Return(sealedBlob);
+        }
     }
 
     /// <summary>Opens a chunk's sealed blob and checks that its content hashes to its id.</summary>
-    internal byte[] OpenChunk(ChunkId id, PackEntry entry, ReadOnlySpan<byte> sealedBlob)
+    internal PooledChunk OpenChunk(ChunkId id, PackEntry entry, ReadOnlySpan<byte> sealedBlob)
     {
+        if (sealedBlob.Length < Cipher.Overhead)
+        {
+            throw new PoolDataException($"chunk {id} is damaged: it is shorter than its authentication data");
+        }
+
         Span<byte> aad = stackalloc byte[ChunkId.Size];
         id.Write(aad);
-        var stored = Cipher.Open(sealedBlob, aad, $"chunk {id}");
-        byte[] plain;
-        if (entry.Encoding.HasFlag(BlobEncoding.Compressed))
+        var storedLength = sealedBlob.Length - Cipher.Overhead;
+        var stored = PooledChunk.Buffers.Rent(storedLength);
+        var keep = false;
+        try
         {
-            plain = new byte[entry.RawLength];
-            try
+            if (!Cipher.TryOpen(sealedBlob, aad, stored.AsSpan(0, storedLength)))
             {
-                var written = _decompressor.Value!.Unwrap(stored, plain);
-                if (written != plain.Length)
+                throw new PoolDataException($"chunk {id} is damaged: its authentication check failed");
+            }
+
+            PooledChunk plain;
+            if (entry.Encoding.HasFlag(BlobEncoding.Compressed))
+            {
+                plain = new PooledChunk(PooledChunk.Buffers.Rent((int)entry.RawLength), (int)entry.RawLength);
+                try
                 {
-                    throw new PoolDataException($"chunk {id} is damaged: it decompressed to {written} bytes instead of {plain.Length}");
+                    var written = _decompressor.Value!.Unwrap(stored.AsSpan(0, storedLength), MemoryMarshalWritable(plain));
+                    if (written != plain.Length)
+                    {
+                        throw new PoolDataException($"chunk {id} is damaged: it decompressed to {written} bytes instead of {plain.Length}");
+                    }
+                }
+                catch (Exception ex) when (ex is ZstdException or PoolDataException or ArgumentException)
+                {
+                    plain.Dispose();
+                    throw ex as PoolDataException ?? new PoolDataException($"chunk {id} is damaged: {ex.Message}", ex);
                 }
             }
-            catch (ZstdException ex)
+            else
             {
-                throw new PoolDataException($"chunk {id} is damaged: {ex.Message}", ex);
+                plain = new PooledChunk(stored, storedLength);
+                keep = true;
+            }
+
+            if (ChunkId.Compute(plain.Span) != id)
+            {
+                plain.Dispose();
+                keep = false;
+                throw new PoolDataException($"chunk {id} is damaged: its content does not hash to its id");
+            }
+
+            return plain;
+        }
+        finally
+        {
+            if (!keep)
+            {
+                PooledChunk.Buffers.Return(stored);
             }
         }
-        else
-        {
-            plain = stored;
-        }
-
-        if (ChunkId.Compute(plain) != id)
-        {
-            throw new PoolDataException($"chunk {id} is damaged: its content does not hash to its id");
-        }
-
-        return plain;
     }
+
+    private static Span<byte> MemoryMarshalWritable(PooledChunk chunk) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsMemory(chunk.Memory).Span;
 
     /// <summary>Loads the chunk index from its segments; a damaged segment is replaced by reading the packs' headers.</summary>
     public async Task LoadIndexAsync(CancellationToken cancellationToken)

@@ -18,7 +18,7 @@ var name = new Option<string?>("--name") { Description = "The data source's name
 var point = new Option<string>("--recovery-point") { Description = "A recovery point id, or 'latest'", DefaultValueFactory = _ => "latest" };
 
 var unencrypted = new Option<bool>("--unencrypted") { Description = "Create the pool without encryption (on purpose)" };
-var level = new Option<int>("--compression-level") { Description = "zstd level 1-19", DefaultValueFactory = _ => 3 };
+var level = new Option<int>("--compression-level") { Description = "zstd level 1-19 (1: fastest; higher levels store a little less for much more CPU)", DefaultValueFactory = _ => 1 };
 var init = new Command("init", "Create a storage pool in an empty folder") { pool, keyFile, unencrypted, level };
 init.SetAction((parse, ct) => Do(async () =>
 {

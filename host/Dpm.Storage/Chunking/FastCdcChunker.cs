@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Dpm.Storage.Chunking;
 
 /// <summary>
@@ -47,11 +50,15 @@ public sealed class FastCdcChunker : IChunker
 
         var limit = Math.Min(data.Length, MaxSize);
         var normal = Math.Min(AverageSize, limit);
+
+        // The hot loop: no bounds checks (every index is below limit <= data.Length, and bytes index a 256-entry table).
+        ref var bytes = ref MemoryMarshal.GetReference(data);
+        ref var gear = ref MemoryMarshal.GetArrayDataReference(Gear);
         ulong hash = 0;
         var i = MinSize;
         for (; i < normal; i++)
         {
-            hash = (hash << 1) + Gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _maskSmall) == 0)
             {
                 return i + 1;
@@ -60,7 +67,7 @@ public sealed class FastCdcChunker : IChunker
 
         for (; i < limit; i++)
         {
-            hash = (hash << 1) + Gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _maskLarge) == 0)
             {
                 return i + 1;
@@ -87,6 +94,10 @@ public sealed class FastCdcChunker : IChunker
             table[i] = z ^ (z >> 31);
         }
 
+        // Zero bytes add nothing, so inside a run of zeros (sparse regions, unallocated database and disk space)
+        // the hash is 0 and every position is a cut point: zero runs split at the minimum size, and an edit next to
+        // one doesn't drag a maximum-size chunk of zeros along with it.
+        table[0] = 0;
         return table;
     }
 }

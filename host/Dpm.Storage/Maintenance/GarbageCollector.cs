@@ -262,7 +262,7 @@ public static class GarbageCollector
             foreach (var entry in packs[pack].Entries.Where(e => live.Contains(e.Id) && copied.Add(e.Id)))
             {
                 var sealedBlob = bytes.AsSpan((int)entry.Offset, (int)entry.Length);
-                pool.OpenChunk(entry.Id, entry, sealedBlob); // never copy damage forward: this throws on a bad blob
+                pool.OpenChunk(entry.Id, entry, sealedBlob).Dispose(); // never copy damage forward: this throws on a bad blob
                 buffer.AppendSealed(entry, sealedBlob);
                 if (buffer.Length >= pool.Config.PackSize)
                 {

@@ -66,12 +66,28 @@ public static class Verifier
         var sample = options.Fraction >= 1 ? inStore : inStore.Where(_ => Random.Shared.NextDouble() < options.Fraction).ToList();
         await Parallel.ForEachAsync(sample, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellationToken }, async (pack, ct) =>
         {
-            var content = await StoragePool.ReadObjectAsync(pool.Store, pack, ct);
-            if (content is null)
+            var info = await pool.Store.GetInfoAsync(pack, ct);
+            if (info is null)
             {
                 return;
             }
 
+            var buffer = PooledChunk.Buffers.Rent((int)info.Length);
+            try
+            {
+                await PackFormat.ReadRangeAsync(pool.Store, pack, 0, buffer.AsMemory(0, (int)info.Length), ct);
+                CheckPack(buffer.AsSpan(0, (int)info.Length), pack);
+            }
+            finally
+            {
+                PooledChunk.Buffers.Return(buffer);
+            }
+
+            progress?.Report(new ProgressReport(Interlocked.Read(ref bytes), ItemsDone: Interlocked.Increment(ref done), ItemsTotal: sample.Count, CurrentItem: pack));
+        });
+
+        void CheckPack(ReadOnlySpan<byte> content, string pack)
+        {
             Interlocked.Add(ref bytes, content.Length);
             IReadOnlyList<PackEntry> header;
             try
@@ -98,7 +114,7 @@ public static class Verifier
             {
                 try
                 {
-                    pool.OpenChunk(entry.Id, entry, content.AsSpan((int)entry.Offset, (int)entry.Length));
+                    pool.OpenChunk(entry.Id, entry, content.Slice((int)entry.Offset, (int)entry.Length)).Dispose();
                     good.TryAdd(entry.Id, 0);
                 }
                 catch (PoolDataException ex)
@@ -108,9 +124,7 @@ public static class Verifier
 
                 Interlocked.Increment(ref chunks);
             }
-
-            progress?.Report(new ProgressReport(Interlocked.Read(ref bytes), ItemsDone: Interlocked.Increment(ref done), ItemsTotal: sample.Count, CurrentItem: pack));
-        });
+        }
 
         var present = inStore.ToHashSet(StringComparer.Ordinal);
         var damaged = damagedManifests.Select(d => new DamagedRecoveryPoint(Manifests.RecoveryPointManifest.IdOf(d.ObjectName), "?", [d.Problem])).ToList();

@@ -142,21 +142,26 @@ public static class PackFormat
 
     internal static async Task<byte[]> ReadRangeAsync(Dpm.Contracts.Spi.IObjectStore store, string objectName, long offset, int length, CancellationToken cancellationToken)
     {
-        await using var stream = await store.OpenReadAsync(objectName, new Dpm.Contracts.ByteRange(offset, length), cancellationToken)
-            ?? throw new PoolDataException($"pack '{objectName}' is missing");
         var buffer = new byte[length];
+        await ReadRangeAsync(store, objectName, offset, buffer, cancellationToken);
+        return buffer;
+    }
+
+    /// <summary>Reads exactly <paramref name="destination"/>'s length from an object at <paramref name="offset"/>.</summary>
+    internal static async Task ReadRangeAsync(Dpm.Contracts.Spi.IObjectStore store, string objectName, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        await using var stream = await store.OpenReadAsync(objectName, new Dpm.Contracts.ByteRange(offset, destination.Length), cancellationToken)
+            ?? throw new PoolDataException($"pack '{objectName}' is missing");
         var read = 0;
-        while (read < length)
+        while (read < destination.Length)
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
+            var n = await stream.ReadAsync(destination[read..], cancellationToken);
             if (n == 0)
             {
-                throw new PoolDataException($"pack '{objectName}' is damaged: it ended {length - read} bytes early at offset {offset + read}");
+                throw new PoolDataException($"pack '{objectName}' is damaged: it ended {destination.Length - read} bytes early at offset {offset + read}");
             }
 
             read += n;
         }
-
-        return buffer;
     }
 }

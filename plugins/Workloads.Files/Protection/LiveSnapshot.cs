@@ -21,8 +21,10 @@ internal sealed class LiveSnapshot(
     AccountNames accounts,
     ILogger logger) : IDataSourceSnapshot
 {
-    private const int ReadBufferSize = 1 << 20;
     private readonly ConcurrentDictionary<string, FileIdentity> _opened = new(StringComparer.Ordinal);
+    private readonly Lock _parentGate = new();
+    private SafeFileHandle? _parent;
+    private string? _parentPath;
 
     public SnapshotConsistency Consistency => SnapshotConsistency.LiveWithTornReadDetection;
 
@@ -51,7 +53,8 @@ internal sealed class LiveSnapshot(
         }
 
         var segments = Split(item.Path);
-        using var parent = OpenParent(segments, out var errno);
+        using var gate = _parentGate.EnterScope();
+        var parent = OpenParent(segments, out var errno);
         var file = parent is null ? null : Posix.TryOpen(
             parent,
             segments[^1],
@@ -72,7 +75,7 @@ internal sealed class LiveSnapshot(
 
         _opened[item.Path] = new FileIdentity(stat.DevMajor, stat.DevMinor, stat.Inode);
         _ = NativeMethods.PosixFadvise(Posix.Fd(file), 0, 0, NativeMethods.FadviseSequential);
-        return ValueTask.FromResult<Stream?>(new FileStream(file, FileAccess.Read, ReadBufferSize, isAsync: false));
+        return ValueTask.FromResult<Stream?>(new FileStream(file, FileAccess.Read, bufferSize: 0, isAsync: false));
     }
 
     public ValueTask<ItemReadCheck> ConfirmUnchangedAsync(ProtectedItem item, CancellationToken cancellationToken)
@@ -86,7 +89,8 @@ internal sealed class LiveSnapshot(
             return ValueTask.FromResult(ItemReadCheck.Unchanged);
         }
 
-        using var parent = OpenParent(segments, out var errno);
+        using var gate = _parentGate.EnterScope();
+        var parent = OpenParent(segments, out var errno);
         if (parent is null || !Posix.TryStat(parent, segments[^1], out var stat, out errno))
         {
             return IsGone(errno) ? ValueTask.FromResult(ItemReadCheck.Vanished) : throw Posix.Error("statx", Path.Combine(root, item.Path), errno);
@@ -115,6 +119,7 @@ internal sealed class LiveSnapshot(
 
     public ValueTask DisposeAsync()
     {
+        _parent?.Dispose();
         rootDirectory.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -141,9 +146,22 @@ internal sealed class LiveSnapshot(
         }
     }
 
-    /// <summary>Opens the folder that holds the item, through real folders only; null (with the errno) when it can't.</summary>
+    /// <summary>
+    /// The folder that holds the item, opened through real folders only, or null (with the errno) when it can't be.
+    /// Items come folder by folder, so the last folder stays open for the next item (and for the check after the
+    /// read); the handle belongs to the snapshot. Call under <see cref="_parentGate"/>.
+    /// </summary>
     private SafeFileHandle? OpenParent(string[] segments, out int errno)
     {
+        errno = 0;
+        var parentPath = string.Join('/', segments.AsSpan(0, segments.Length - 1));
+        if (_parent is { IsClosed: false } && _parentPath == parentPath)
+        {
+            return _parent;
+        }
+
+        _parent?.Dispose();
+        _parent = null;
         var current = Posix.TryOpen(rootDirectory, ".", NativeMethods.ORdOnly | NativeMethods.ODirectory, 0, out errno);
         for (var i = 0; current is not null && i < segments.Length - 1; i++)
         {
@@ -152,6 +170,7 @@ internal sealed class LiveSnapshot(
             current = next;
         }
 
+        (_parent, _parentPath) = (current, parentPath);
         return current;
     }
 
