@@ -40,7 +40,7 @@ internal sealed class ReadAhead(IDataSourceSnapshot snapshot, Func<ItemChange, b
 #pragma warning restore CA1001
 {
     public const int SmallFileLimit = 4 << 20;
-    private const long BudgetBytes = 32L << 20;
+    private const long BudgetBytes = 16L << 20;
     private const int Parallel = 4;
     private readonly SemaphoreSlim _readers = new(Parallel, Parallel);
     private readonly SemaphoreSlim _budgetChanged = new(0);

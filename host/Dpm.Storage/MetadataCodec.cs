@@ -21,6 +21,19 @@ internal static class MetadataCodec
         return cipher.Seal(plain, Encoding.UTF8.GetBytes(objectName));
     }
 
+    /// <summary>Like <see cref="Encode"/>, for a value serialized to JSON: streamed through the compressor, so the JSON is never whole in memory.</summary>
+    public static byte[] EncodeJson<T>(PoolCipher cipher, string objectName, T value, System.Text.Json.JsonSerializerOptions options, int level)
+    {
+        using var plain = new MemoryStream();
+        plain.WriteByte(1);
+        using (var compressing = new CompressionStream(plain, level, leaveOpen: true))
+        {
+            System.Text.Json.JsonSerializer.Serialize(compressing, value, options);
+        }
+
+        return cipher.Seal(plain.GetBuffer().AsSpan(0, (int)plain.Length), Encoding.UTF8.GetBytes(objectName));
+    }
+
     public static byte[] Decode(PoolCipher cipher, string objectName, ReadOnlySpan<byte> sealedObject)
     {
         var plain = cipher.Open(sealedObject, Encoding.UTF8.GetBytes(objectName), $"'{objectName}'");

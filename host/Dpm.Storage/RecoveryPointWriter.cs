@@ -56,7 +56,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
     }
 
     /// <summary>Buffers for chunks on their way to the workers: a private pool, so that what it keeps is bounded.</summary>
-    private static readonly ArrayPool<byte> ChunkBuffers = ArrayPool<byte>.Create(FastCdcChunker.DefaultMaxSize, 6);
+    private static readonly ArrayPool<byte> ChunkBuffers = ArrayPool<byte>.Create(FastCdcChunker.DefaultMaxSize, 4);
 
     /// <summary>How long a writer's lease runs before it must be renewed.</summary>
     public static TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
@@ -301,37 +301,46 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         var config = _pool.Config;
         using var compressor = new Compressor(config.CompressionLevel);
         var compressed = new byte[Compressor.GetCompressBound(config.ChunkMaxSize)];
+        var sealedBlob = new byte[compressed.Length + _pool.Cipher.Overhead];
+        var aad = new byte[ChunkId.Size];
         await foreach (var chunk in _chunks.Reader.ReadAllAsync(cancellationToken))
         {
+            // Compress and seal outside the pack's lock: the lock only covers copying the sealed blob in.
+            int sealedLength;
+            BlobEncoding encoding;
             try
             {
                 var raw = chunk.Data.AsSpan(0, chunk.Length);
                 var compressedLength = compressor.Wrap(raw, compressed);
                 var useCompressed = compressedLength < chunk.Length - (chunk.Length / 32);
-                var plainLength = useCompressed ? compressedLength : chunk.Length;
-                await _packGate.WaitAsync(cancellationToken);
-                try
-                {
-                    if (_pack.Count > 0 && _pack.Length + plainLength + _pool.Cipher.Overhead > config.PackSize)
-                    {
-                        await RotatePackAsync(cancellationToken);
-                    }
-
-                    var plain = useCompressed ? compressed.AsSpan(0, compressedLength) : chunk.Data.AsSpan(0, chunk.Length);
-                    _pack.Append(chunk.Id, plain, chunk.Length, useCompressed ? BlobEncoding.Compressed : BlobEncoding.None, _pool.Cipher);
-                }
-                finally
-                {
-                    _packGate.Release();
-                }
-
-                Interlocked.Increment(ref _newChunks);
-                Interlocked.Add(ref _newBytes, chunk.Length);
+                var plain = useCompressed ? compressed.AsSpan(0, compressedLength) : raw;
+                encoding = useCompressed ? BlobEncoding.Compressed : BlobEncoding.None;
+                sealedLength = plain.Length + _pool.Cipher.Overhead;
+                chunk.Id.Write(aad);
+                _pool.Cipher.Seal(plain, aad, sealedBlob.AsSpan(0, sealedLength));
             }
             finally
             {
                 ChunkBuffers.Return(chunk.Data);
             }
+
+            await _packGate.WaitAsync(cancellationToken);
+            try
+            {
+                if (_pack.Count > 0 && _pack.Length + sealedLength > config.PackSize)
+                {
+                    await RotatePackAsync(cancellationToken);
+                }
+
+                _pack.AppendSealed(new PackEntry(chunk.Id, 0, 0, (uint)chunk.Length, encoding), sealedBlob.AsSpan(0, sealedLength));
+            }
+            finally
+            {
+                _packGate.Release();
+            }
+
+            Interlocked.Increment(ref _newChunks);
+            Interlocked.Add(ref _newBytes, chunk.Length);
         }
     }
 

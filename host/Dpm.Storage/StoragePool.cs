@@ -468,7 +468,7 @@ public sealed class StoragePool : IDisposable
 
     internal async Task WriteManifestAsync(RecoveryPointManifest manifest, CancellationToken cancellationToken)
     {
-        var bytes = MetadataCodec.Encode(Cipher, manifest.ObjectName, JsonSerializer.SerializeToUtf8Bytes(manifest, RecoveryPointManifest.Json), Config.CompressionLevel);
+        var bytes = MetadataCodec.EncodeJson(Cipher, manifest.ObjectName, manifest, RecoveryPointManifest.Json, Config.CompressionLevel);
         if (await Store.PutAsync(manifest.ObjectName, new MemoryStream(bytes), null, cancellationToken) != Dpm.Contracts.Storage.PutOutcome.Stored)
         {
             throw new InvalidOperationException($"recovery point '{manifest.Id}' already exists");

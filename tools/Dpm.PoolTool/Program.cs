@@ -11,6 +11,11 @@ using Microsoft.Extensions.Logging;
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 // dpm-pool: exit codes 0 done, 1 failed (the message says why), 2 bad command line.
+
+// The pipeline mixes blocking file reads with CPU-bound workers: start with enough pool threads that
+// neither waits for the thread pool to grow.
+ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, Environment.ProcessorCount * 4), minIo);
 var pool = new Option<DirectoryInfo>("--pool") { Description = "The storage pool folder", Required = true };
 var keyFile = new Option<FileInfo?>("--key-file") { Description = "Open the pool with a key file instead of the passphrase in DPM_POOL_PASSPHRASE" };
 var json = new Option<bool>("--json") { Description = "Print JSON" };

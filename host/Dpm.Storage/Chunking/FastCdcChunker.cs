@@ -6,7 +6,7 @@ namespace Dpm.Storage.Chunking;
 /// <summary>
 /// Content-defined chunking with FastCDC's gear hash and normalized chunking: cut points depend on the
 /// content, so an insertion shifts only the chunks around it. Sizes between <see cref="MinSize"/> and
-/// <see cref="MaxSize"/>, averaging about <see cref="AverageSize"/> (defaults 512 KiB / 1 MiB / 8 MiB).
+/// <see cref="MaxSize"/>, averaging about <see cref="AverageSize"/> (defaults 512 KiB / 1 MiB / 4 MiB).
 /// The gear table is fixed forever: changing it would change every chunk boundary and defeat dedup
 /// against existing pools.
 /// </summary>
@@ -14,7 +14,7 @@ public sealed class FastCdcChunker : IChunker
 {
     public const int DefaultMinSize = 512 << 10;
     public const int DefaultAverageSize = 1 << 20;
-    public const int DefaultMaxSize = 8 << 20;
+    public const int DefaultMaxSize = 4 << 20;
 
     private static readonly ulong[] Gear = BuildGear();
     private readonly ulong _maskSmall;
