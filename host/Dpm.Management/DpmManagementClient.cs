@@ -29,6 +29,36 @@ public sealed class DpmManagementClient(HttpClient http)
             new HttpRequestMessage(HttpMethod.Post, "api/licences") { Content = new StringContent(licenceText, Encoding.UTF8, "text/plain") },
             cancellationToken);
 
+    public Task<ApiResult<DataSourceInquiry>> InquireAsync(string? parent, CancellationToken cancellationToken) =>
+        SendAsync<DataSourceInquiry>(new HttpRequestMessage(HttpMethod.Get, parent is null ? "api/datasources" : $"api/datasources?parent={Uri.EscapeDataString(parent)}"), cancellationToken);
+
+    public Task<ApiResult<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken) =>
+        SendAsync<SynchronizationOutcome>(new HttpRequestMessage(HttpMethod.Post, "api/datasources/sync") { Content = Json(request) }, cancellationToken);
+
+    public Task<ApiResult<IReadOnlyList<RecoveryPointSummary>>> GetRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<RecoveryPointSummary>>(
+            new HttpRequestMessage(HttpMethod.Get, dataSourceId is null ? "api/recoverypoints" : $"api/recoverypoints?dataSource={Uri.EscapeDataString(dataSourceId)}"),
+            cancellationToken);
+
+    public Task<ApiResult<IReadOnlyList<Contracts.Workloads.RecoverableItem>>> GetRecoverableItemsAsync(string recoveryPointId, string? path, string? search, CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<Contracts.Workloads.RecoverableItem>>(
+            new HttpRequestMessage(HttpMethod.Get, $"api/recoverypoints/{Uri.EscapeDataString(recoveryPointId)}/items?path={Uri.EscapeDataString(path ?? "")}&search={Uri.EscapeDataString(search ?? "")}"),
+            cancellationToken);
+
+    public Task<ApiResult<Contracts.Workloads.RecoveryResult>> RecoverAsync(RecoveryRequestDto request, CancellationToken cancellationToken) =>
+        SendAsync<Contracts.Workloads.RecoveryResult>(new HttpRequestMessage(HttpMethod.Post, "api/recover") { Content = Json(request) }, cancellationToken);
+
+    public Task<ApiResult<PoolInfo>> GetPoolAsync(CancellationToken cancellationToken) =>
+        SendAsync<PoolInfo>(new HttpRequestMessage(HttpMethod.Get, "api/pool"), cancellationToken);
+
+    public Task<ApiResult<PoolVerification>> VerifyPoolAsync(double fraction, CancellationToken cancellationToken) =>
+        SendAsync<PoolVerification>(new HttpRequestMessage(HttpMethod.Post, FormattableString.Invariant($"api/pool/verify?fraction={fraction}")), cancellationToken);
+
+    public Task<ApiResult<string>> RebuildPoolIndexAsync(CancellationToken cancellationToken) =>
+        SendAsync<string>(new HttpRequestMessage(HttpMethod.Post, "api/pool/rebuild-index"), cancellationToken);
+
+    private static JsonContent Json<T>(T value) => JsonContent.Create(value, options: ManagementJson.Options);
+
     private async Task<ApiResult<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using (request)

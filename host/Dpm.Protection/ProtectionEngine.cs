@@ -184,13 +184,15 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         for (var attempt = 0; ; attempt++)
         {
             IReadOnlyList<Storage.ChunkId> chunks;
-            await using (var stream = await snapshot.OpenItemAsync(item, cancellationToken))
+            var opened = await snapshot.OpenItemAsync(item, cancellationToken);
+            if (opened is null)
             {
-                if (stream is null)
-                {
-                    return ItemReadCheck.Vanished;
-                }
+                return ItemReadCheck.Vanished;
+            }
 
+            // A large regular file is read with several blocks in flight; anything else as the plugin gave it.
+            await using (var stream = item.Length > ReadAhead.SmallFileLimit && opened is FileStream { CanSeek: true } file ? new ParallelFileReader(file) : opened)
+            {
                 chunks = await writer.StoreDataAsync(stream, fixedSize: false, cancellationToken);
             }
 

@@ -20,7 +20,7 @@ internal sealed class PrefetchedFile(byte[] buffer, int length, ItemReadCheck ch
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } b)
         {
-            ArrayPool<byte>.Shared.Return(b);
+            ReadAhead.Buffers.Return(b);
             release(this);
         }
     }
@@ -39,9 +39,13 @@ internal sealed record AheadItem(ItemChange Change, Task<PrefetchedFile?>? Prefe
 internal sealed class ReadAhead(IDataSourceSnapshot snapshot, Func<ItemChange, bool> wantsData)
 #pragma warning restore CA1001
 {
-    public const int SmallFileLimit = 4 << 20;
+    /// <summary>Files up to this size are read ahead whole (one byte less than a pooled buffer, to notice growth).</summary>
+    public const int SmallFileLimit = (4 << 20) - 1;
+
+    /// <summary>Buffers for data read ahead, with a bounded number kept.</summary>
+    internal static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(4 << 20, 8);
     private const long BudgetBytes = 16L << 20;
-    private const int Parallel = 4;
+    private const int Parallel = 8;
     private readonly SemaphoreSlim _readers = new(Parallel, Parallel);
     private readonly SemaphoreSlim _budgetChanged = new(0);
     private long _held;
@@ -98,7 +102,7 @@ internal sealed class ReadAhead(IDataSourceSnapshot snapshot, Func<ItemChange, b
             }
 
             // One byte more than expected, to notice a file that grew since it was listed.
-            var buffer = ArrayPool<byte>.Shared.Rent((int)item.Length + 1);
+            var buffer = Buffers.Rent((int)item.Length + 1);
             var length = 0;
             int n;
             while (length < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)

@@ -1,5 +1,6 @@
 using Dpm.Core.Hosting;
 using Dpm.Management;
+using Dpm.Server.Protection;
 
 namespace Dpm.Server;
 
@@ -20,6 +21,10 @@ public static class DpmServer
         builder.Services.AddDpmHost(builder.Configuration)
             .AddDpmLicensing(builder.Configuration)
             .AddDpmPlugins(builder.Configuration);
+        builder.Services.AddOptions<PoolOptions>().Bind(builder.Configuration.GetSection(PoolOptions.Section));
+        builder.Services.AddSingleton<PoolHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PoolHost>());
+        builder.Services.AddSingleton<ProtectionService>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();

@@ -1,20 +1,13 @@
 using System.Text;
-using Dpm.Contracts;
-using Dpm.Contracts.Spi;
 using Dpm.Contracts.Workloads;
 using Dpm.Core.Hosting;
 using Dpm.Core.Licensing;
 using Dpm.Core.Plugins;
 using Dpm.Management;
+using Dpm.Server.Protection;
 using Microsoft.Extensions.Options;
 
 namespace Dpm.Server;
-
-/// <summary>A data source found by a workload plugin on this computer.</summary>
-public sealed record DiscoveredDataSource(string PluginId, DataSource DataSource);
-
-/// <summary>The result of discovery over every active workload plugin.</summary>
-public sealed record DiscoveryReport(IReadOnlyList<DiscoveredDataSource> DataSources, IReadOnlyList<string> Failures);
 
 /// <summary>Server health and where it keeps its data.</summary>
 public sealed record ServerHealth(string Status, string Version, string Computer, string DataDirectory, string PluginsDirectory);
@@ -60,8 +53,35 @@ internal static class ManagementApi
             })
             .WithSummary("Removes an installed licence");
 
-        api.MapGet("/datasources", DiscoverAsync)
-            .WithSummary("Discovers data sources with every active workload plugin on this computer");
+        api.MapGet("/datasources", (string? parent, ProtectionService protection, CancellationToken ct) => protection.InquireAsync(parent, ct))
+            .WithSummary("Discovers data sources with every active workload plugin on this computer (children of 'parent' when given)");
+
+        api.MapPost("/datasources/sync", async (SynchronizationRequestDto request, ProtectionService protection, CancellationToken ct) => ToResult(await protection.SynchronizeAsync(request, ct)))
+            .Produces<SynchronizationOutcome>()
+            .WithSummary("Synchronizes a data source now: replica creation the first time, an express full after; makes a recovery point");
+
+        api.MapGet("/recoverypoints", async (string? dataSource, ProtectionService protection, CancellationToken ct) => ToResult(await protection.ListRecoveryPointsAsync(dataSource, ct)))
+            .Produces<IReadOnlyList<RecoveryPointSummary>>()
+            .WithSummary("Lists recovery points, of one data source or all, oldest first");
+
+        api.MapGet("/recoverypoints/{id}/items", async (string id, string? path, string? search, ProtectionService protection, CancellationToken ct) =>
+                ToResult(await protection.ListRecoverableItemsAsync(id, path ?? "", search, ct)))
+            .Produces<IReadOnlyList<RecoverableItem>>()
+            .WithSummary("Browses the recoverable items of a recovery point below a path, or searches them by name");
+
+        api.MapPost("/recover", async (RecoveryRequestDto request, ProtectionService protection, CancellationToken ct) => ToResult(await protection.RecoverAsync(request, ct)))
+            .Produces<RecoveryResult>()
+            .WithSummary("Recovers a whole data source or chosen items to the original location, an alternate location or a folder");
+
+        api.MapGet("/pool", (ProtectionService protection, CancellationToken ct) => protection.GetPoolAsync(ct))
+            .WithSummary("The storage pool: where it is, whether it is open, its space");
+
+        api.MapPost("/pool/verify", async (double? fraction, ProtectionService protection, CancellationToken ct) => ToResult(await protection.VerifyAsync(fraction ?? 1.0, ct)))
+            .Produces<PoolVerification>()
+            .WithSummary("Re-reads the storage pool and names every damaged recovery point");
+
+        api.MapPost("/pool/rebuild-index", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildIndexAsync(ct)))
+            .WithSummary("Recreates the chunk index from the packs");
     }
 
     private static async Task<IResult> InstallLicenceAsync(HttpRequest request, LicenceService licences, PluginManager plugins, CancellationToken ct)
@@ -89,24 +109,15 @@ internal static class ManagementApi
         return Results.Created($"/api/licences/{result.Licence!.Id}", result.Licence);
     }
 
-    private static async Task<DiscoveryReport> DiscoverAsync(PluginManager plugins, CancellationToken ct)
-    {
-        var found = new List<DiscoveredDataSource>();
-        var failures = new List<string>();
-        foreach (var workload in plugins.GetActive(PluginKind.Workload))
-        {
-            var result = await plugins.ListAsync<IWorkloadPlugin, DataSource>(
-                workload.Id, "DiscoverDataSources", (p, c) => p.DiscoverDataSourcesAsync(null, c), ct);
-            if (result.Succeeded)
-            {
-                found.AddRange(result.Value!.Select(ds => new DiscoveredDataSource(workload.Id, ds)));
-            }
-            else
-            {
-                failures.Add(result.Failure!);
-            }
-        }
+    private static IResult ToResult<T>(Outcome<T> outcome) =>
+        outcome.Problem is null ? Results.Ok(outcome.Value) : Results.Problem(title: ProblemTitle(outcome.Status), detail: outcome.Problem, statusCode: outcome.Status);
 
-        return new DiscoveryReport(found, failures);
-    }
+    private static string ProblemTitle(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => "not found",
+        StatusCodes.Status409Conflict => "refused",
+        StatusCodes.Status503ServiceUnavailable => "storage pool unavailable",
+        StatusCodes.Status400BadRequest => "bad request",
+        _ => "failed",
+    };
 }

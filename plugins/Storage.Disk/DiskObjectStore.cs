@@ -20,6 +20,9 @@ internal sealed class DiskObjectStore : IObjectStore
     private const string TempPrefix = ".tmp~";
     private const int CopyBufferSize = 1024 * 1024;
 
+    /// <summary>Objects at least this large and of known length (packs) are written with O_DIRECT.</summary>
+    private const long DirectWriteThreshold = 1024 * 1024;
+
     private readonly string _root;
     private readonly string _rootPrefix;
     private readonly long _reserveBytes;
@@ -89,14 +92,17 @@ internal sealed class DiskObjectStore : IObjectStore
         try
         {
             CreateFolders(name, folder);
-            await using (var file = new FileStream(temp, new FileStreamOptions
+            var direct = length >= DirectWriteThreshold
+                && await DirectWrite.TryWriteAsync(temp, content, written => progress?.Report(new ProgressReport(written, length)), cancellationToken);
+            if (!direct)
             {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 0, // we write in large blocks already
-            }))
-            {
+                await using var file = new FileStream(temp, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    Share = FileShare.None,
+                    BufferSize = 0, // we write in large blocks already
+                });
                 long written = 0;
                 int read;
                 while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
@@ -110,6 +116,8 @@ internal sealed class DiskObjectStore : IObjectStore
                 cancellationToken.ThrowIfCancellationRequested();
                 file.Flush(flushToDisk: true);
             }
+
+            cancellationToken.ThrowIfCancellationRequested();
 
             // the commit: from here on the object is visible and whole, so cancellation is no longer honoured
             if (!Native.TryLinkNoReplace(temp, path))

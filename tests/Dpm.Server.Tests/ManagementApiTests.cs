@@ -28,7 +28,7 @@ public sealed class ManagementApiTests
         await File.WriteAllTextAsync(Path.Combine(server.PluginsDirectory, "Fixture.Faulty", "fault.txt"), "throw-in-discovery");
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
 
-        var report = await http.GetFromJsonAsync<DiscoveryReport>("/api/datasources", ManagementJson.Options);
+        var report = await http.GetFromJsonAsync<DataSourceInquiry>("/api/datasources", ManagementJson.Options);
 
         Assert.Equal("Fixture.Workload.Standard", Assert.Single(report!.DataSources).PluginId);
         Assert.Contains("fixture fault: discovery", Assert.Single(report.Failures), StringComparison.Ordinal);

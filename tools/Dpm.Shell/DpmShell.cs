@@ -29,7 +29,13 @@ public static class DpmShell
             server,
             PluginCommands.Create(context),
             LicenceCommands.Create(context),
+            PoolCommands.Create(context),
         };
+        foreach (var command in ProtectionCommands.Create(context))
+        {
+            root.Subcommands.Add(command);
+        }
+
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using Dpm.Contracts;
+using Dpm.Contracts.Spi;
+using Dpm.Contracts.Workloads;
+using Dpm.Core.Licensing;
+using Dpm.Core.Plugins;
+using Dpm.Management;
+using Dpm.Protection;
+using Dpm.Storage;
+using Dpm.Storage.Manifests;
+
+namespace Dpm.Server.Protection;
+
+/// <summary>An outcome the API turns into a status: a value, or a problem with the HTTP status that fits it.</summary>
+public sealed record Outcome<T>(T? Value, int Status, string? Problem);
+
+/// <summary>Makes <see cref="Outcome{T}"/> values.</summary>
+public static class Outcome
+{
+    public static Outcome<T> Ok<T>(T value) => new(value, StatusCodes.Status200OK, null);
+
+    public static Outcome<T> Fail<T>(int status, string problem) => new(default, status, problem);
+}
+
+/// <summary>
+/// The server's in-process agent and recovery side: synchronizes data sources into the storage pool through
+/// the workload plugins (the same engine an agent runs), lists recovery points and recoverable items, and
+/// recovers. One synchronization per data source runs at a time.
+/// </summary>
+internal sealed class ProtectionService(
+    PluginManager plugins,
+    PoolHost pools,
+    LicenceService licences,
+    ProtectedComputer computer,
+    ILoggerFactory logging)
+{
+    private const string FilesPlugin = "Dpm.Workloads.Files";
+    private readonly Dictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public async Task<DataSourceInquiry> InquireAsync(string? parentId, CancellationToken cancellationToken)
+    {
+        var found = new List<DataSourceInfo>();
+        var failures = new List<string>();
+        foreach (var workload in plugins.GetActive(PluginKind.Workload))
+        {
+            var parent = parentId is null ? null : new DataSource { Id = parentId, Name = parentId, Kind = "Folder", Location = PathOf(parentId) };
+            var result = await plugins.ListAsync<IWorkloadPlugin, DataSource>(workload.Id, "DiscoverDataSources", (p, ct) => p.DiscoverDataSourcesAsync(parent, ct), cancellationToken);
+            if (result.Succeeded)
+            {
+                found.AddRange(result.Value!.Select(ds => new DataSourceInfo(workload.Id, computer.Name, ds)));
+            }
+            else
+            {
+                failures.Add(result.Failure!);
+            }
+        }
+
+        return new DataSourceInquiry(found, failures);
+    }
+
+    public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
+        }
+
+        var pluginId = request.PluginId ?? (request.DataSourceId.StartsWith("folder:", StringComparison.Ordinal) || request.DataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? FilesPlugin : null);
+        if (pluginId is null)
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{request.DataSourceId}'");
+        }
+
+        if (!plugins.TryGetActive<IWorkloadPlugin>(pluginId, out var plugin, out var reason))
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status409Conflict, reason);
+        }
+
+        var tier = plugins.GetActive(PluginKind.Workload).First(m => m.Id == pluginId).RequiredTier;
+        var grant = licences.Consume(computer.Name, tier);
+        if (!grant.Granted)
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status409Conflict, grant.Message);
+        }
+
+        var dataSource = new DataSource
+        {
+            Id = request.DataSourceId,
+            Name = PathOf(request.DataSourceId) is { } path ? Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } name ? name : path : request.DataSourceId,
+            Kind = request.DataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? "Volume" : "Folder",
+            Location = PathOf(request.DataSourceId),
+        };
+        var gate = GateOf(request.DataSourceId);
+        if (!await gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status409Conflict, $"a synchronization of '{request.DataSourceId}' is already running");
+        }
+
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var (history, _) = await pool.ReadManifestsAsync(request.DataSourceId, cancellationToken);
+            var engine = new ProtectionEngine(pool, logging.CreateLogger<ProtectionEngine>());
+            var result = await engine.SynchronizeAsync(
+                plugin,
+                new SynchronizationRequest
+                {
+                    PluginId = pluginId,
+                    DataSource = dataSource,
+                    Computer = computer.Name,
+                    Options = new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude },
+                    Previous = history.Count > 0 ? history[^1] : null,
+                },
+                null,
+                cancellationToken);
+            return Outcome.Ok<SynchronizationOutcome>(new SynchronizationOutcome
+            {
+                RecoveryPoint = Summary(result.RecoveryPoint),
+                ItemsRead = result.ItemsRead,
+                ItemsReused = result.ItemsReused,
+                ChangedWhileRead = result.ChangedWhileRead,
+                Vanished = result.Vanished,
+                FullEnumerationReason = result.FullEnumerationReason,
+                FreezeNotSupportedReason = result.FreezeNotSupportedReason,
+                Seconds = clock.Elapsed.TotalSeconds,
+            });
+        }
+        catch (ArgumentException ex)
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or PoolDataException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status500InternalServerError, $"the synchronization of '{request.DataSourceId}' failed: {ex.Message}");
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task<Outcome<IReadOnlyList<RecoveryPointSummary>>> ListRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return Outcome.Fail<IReadOnlyList<RecoveryPointSummary>>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
+        }
+
+        var (manifests, _) = await pool.ReadManifestsAsync(dataSourceId, cancellationToken);
+        return Outcome.Ok<IReadOnlyList<RecoveryPointSummary>>([.. manifests.Select(Summary)]);
+    }
+
+    /// <summary>The recoverable items under a path, or (with <paramref name="search"/>) every item whose name contains it.</summary>
+    public async Task<Outcome<IReadOnlyList<RecoverableItem>>> ListRecoverableItemsAsync(string recoveryPointId, string path, string? search, CancellationToken cancellationToken)
+    {
+        var (reader, problem) = await OpenAsync(recoveryPointId, cancellationToken);
+        if (reader is null)
+        {
+            return Outcome.Fail<IReadOnlyList<RecoverableItem>>(problem!.Value.Status, problem.Value.Text);
+        }
+
+        if (search is { Length: > 0 })
+        {
+            var matches = reader.Manifest.Items
+                .Where(i => i.Item.Path.StartsWith(path, StringComparison.Ordinal) && Path.GetFileName(i.Item.Path).Contains(search, StringComparison.OrdinalIgnoreCase))
+                .Take(1000)
+                .Select(i => new RecoverableItem(i.Item.Path, Path.GetFileName(i.Item.Path), i.Item.Kind, i.Item.Length, i.Item.Kind == ProtectedItemKind.Directory, i.Item.LastWriteTime))
+                .ToList();
+            return Outcome.Ok<IReadOnlyList<RecoverableItem>>(matches);
+        }
+
+        var pluginId = reader.Manifest.PluginId ?? FilesPlugin;
+        var listed = await plugins.ListAsync<IWorkloadPlugin, RecoverableItem>(pluginId, "ListRecoverableItems", (p, ct) => p.ListRecoverableItemsAsync(reader, path, ct), cancellationToken);
+        return listed.Succeeded
+            ? Outcome.Ok<IReadOnlyList<RecoverableItem>>(listed.Value!)
+            : Outcome.Fail<IReadOnlyList<RecoverableItem>>(StatusCodes.Status409Conflict, listed.Failure!);
+    }
+
+    public async Task<Outcome<RecoveryResult>> RecoverAsync(RecoveryRequestDto request, CancellationToken cancellationToken)
+    {
+        var (reader, problem) = await OpenAsync(request.RecoveryPointId, cancellationToken);
+        if (reader is null)
+        {
+            return Outcome.Fail<RecoveryResult>(problem!.Value.Status, problem.Value.Text);
+        }
+
+        if (request.Destination != RecoveryDestination.OriginalLocation && string.IsNullOrWhiteSpace(request.Path))
+        {
+            return Outcome.Fail<RecoveryResult>(StatusCodes.Status400BadRequest, "an alternate or copy-to-folder recovery needs a target path");
+        }
+
+        var pluginId = reader.Manifest.PluginId ?? FilesPlugin;
+        if (!plugins.TryGetActive<IWorkloadPlugin>(pluginId, out var plugin, out var reason))
+        {
+            return Outcome.Fail<RecoveryResult>(StatusCodes.Status409Conflict, reason);
+        }
+
+        var target = new RecoveryTarget(request.Destination, request.Path);
+        var options = new RecoveryOptions { ExistingItems = request.ExistingItems, RestoreSecurity = request.RestoreSecurity };
+        try
+        {
+            if (request.Items.Count == 0)
+            {
+                return Outcome.Ok<RecoveryResult>(await plugin.RecoverAsync(reader, new RecoveryRequest { Target = target, Options = options }, null, cancellationToken));
+            }
+
+            if (plugin is not IItemLevelRecovery items)
+            {
+                return Outcome.Fail<RecoveryResult>(StatusCodes.Status400BadRequest, $"plugin '{pluginId}' recovers whole data sources only");
+            }
+
+            return Outcome.Ok<RecoveryResult>(await items.RecoverItemsAsync(reader, new ItemRecoveryRequest { Target = target, Options = options, Items = request.Items }, null, cancellationToken));
+        }
+        catch (Exception ex) when (ex is IOException or PoolDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return Outcome.Fail<RecoveryResult>(StatusCodes.Status500InternalServerError, $"the recovery failed: {ex.Message}");
+        }
+    }
+
+    public async Task<Outcome<PoolVerification>> VerifyAsync(double fraction, CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return Outcome.Fail<PoolVerification>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
+        }
+
+        var report = await pool.VerifyAsync(new VerifyOptions { Fraction = fraction }, null, cancellationToken);
+        return Outcome.Ok<PoolVerification>(new PoolVerification
+        {
+            RecoveryPoints = report.RecoveryPoints,
+            PacksChecked = report.PacksChecked,
+            BytesChecked = report.BytesChecked,
+            ChunksChecked = report.ChunksChecked,
+            Damaged = [.. report.Damaged.Select(d => new DamagedRecoveryPointInfo(d.Id, d.DataSourceName, d.Reasons))],
+            Problems = report.Problems,
+        });
+    }
+
+    public async Task<Outcome<string>> RebuildIndexAsync(CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return Outcome.Fail<string>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
+        }
+
+        var (packs, chunks, problems) = await pool.RebuildIndexAsync(cancellationToken);
+        return Outcome.Ok<string>($"index rebuilt from {packs} packs: {chunks} chunks" + (problems.Count == 0 ? "" : $"; problems: {string.Join("; ", problems)}"));
+    }
+
+    public async Task<PoolInfo> GetPoolAsync(CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return new PoolInfo { Location = "disk:" + pools.PoolPath, IsOpen = false, Problem = pools.Problem };
+        }
+
+        var space = await pool.Store.GetSpaceAsync(cancellationToken);
+        return new PoolInfo
+        {
+            Location = pool.Store.Location,
+            IsOpen = true,
+            Id = pool.Config.Id,
+            Encryption = pool.Config.Encryption,
+            RecoveryPoints = (await pool.ListRecoveryPointIdsAsync(null, cancellationToken)).Count,
+            TotalBytes = space.TotalBytes,
+            FreeBytes = space.FreeBytes,
+        };
+    }
+
+    private async Task<(RecoveryPointReader? Reader, (int Status, string Text)? Problem)> OpenAsync(string recoveryPointId, CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return (null, (StatusCodes.Status503ServiceUnavailable, pools.Problem!));
+        }
+
+        try
+        {
+            var reader = await pool.OpenRecoveryPointAsync(recoveryPointId, cancellationToken);
+            return reader is null ? (null, (StatusCodes.Status404NotFound, $"there is no recovery point '{recoveryPointId}'")) : (reader, null);
+        }
+        catch (PoolDataException ex)
+        {
+            return (null, (StatusCodes.Status500InternalServerError, ex.Message));
+        }
+    }
+
+    private SemaphoreSlim GateOf(string dataSourceId)
+    {
+        lock (_gate)
+        {
+            return _running.TryGetValue(dataSourceId, out var gate) ? gate : _running[dataSourceId] = new SemaphoreSlim(1, 1);
+        }
+    }
+
+    private static string? PathOf(string dataSourceId)
+    {
+        var colon = dataSourceId.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && dataSourceId[(colon + 1)..].StartsWith('/') ? dataSourceId[(colon + 1)..] : null;
+    }
+
+    private static RecoveryPointSummary Summary(RecoveryPointManifest m) => new()
+    {
+        Id = m.Id,
+        DataSourceId = m.DataSourceId,
+        DataSourceName = m.DataSourceName,
+        PluginId = m.PluginId,
+        Computer = m.Computer,
+        CreatedAt = m.CreatedAt,
+        Kind = m.Kind,
+        Consistency = m.Consistency,
+        Items = m.Stats.Items,
+        Bytes = m.Stats.Bytes,
+        BytesRead = m.Stats.BytesRead,
+        NewBytes = m.Stats.NewBytes,
+        StoredBytes = m.Stats.StoredBytes,
+    };
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Dpm.Contracts.Workloads;
+using Dpm.Management;
+using Dpm.Tests;
+
+namespace Dpm.Server.Tests;
+
+/// <summary>The server protecting a real folder through the real file workload into a real disk pool.</summary>
+public sealed class ProtectionApiTests
+{
+    private const string Disk = "Dpm.Storage.Disk";
+    private const string Files = "Dpm.Workloads.Files";
+
+    private static DpmManagementClient Client(RunningServer server) => new(new HttpClient { BaseAddress = new Uri(server.Url) });
+
+    private static string MakeFolder(string root)
+    {
+        var data = Directory.CreateDirectory(Path.Combine(root, "protected")).FullName;
+        Directory.CreateDirectory(Path.Combine(data, "docs"));
+        File.WriteAllText(Path.Combine(data, "docs", "a.txt"), "alpha");
+        File.WriteAllBytes(Path.Combine(data, "big.bin"), RandomNumberGenerator.GetBytes(3 << 20));
+        return data;
+    }
+
+    private static Dictionary<string, string> Hashes(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+
+    [Fact]
+    public async Task SyncChangeSyncRecover_FirstPointRecoversTheOriginalBytesAndSecondTheNew()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var client = Client(server);
+        var data = MakeFolder(server.Root);
+        var original = Hashes(data);
+
+        var first = await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + data }, CancellationToken.None);
+        File.AppendAllText(Path.Combine(data, "docs", "a.txt"), " and beta");
+        File.WriteAllText(Path.Combine(data, "docs", "new.txt"), "new");
+        var second = await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + data }, CancellationToken.None);
+
+        Assert.True(first.Succeeded, first.Problem?.Detail);
+        Assert.True(second.Succeeded, second.Problem?.Detail);
+        Assert.Equal(1, second.Value!.ItemsReused);
+        Assert.Equal(2, second.Value.ItemsRead);
+        var points = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value!;
+        Assert.Equal([first.Value!.RecoveryPoint.Id, second.Value.RecoveryPoint.Id], points.Select(p => p.Id));
+
+        var target = Path.Combine(server.Root, "recovered");
+        var recovered = await client.RecoverAsync(new RecoveryRequestDto { RecoveryPointId = points[0].Id, Destination = RecoveryDestination.AlternateLocation, Path = target }, CancellationToken.None);
+
+        Assert.True(recovered.Succeeded, recovered.Problem?.Detail);
+        Assert.Equal(RecoveryOutcome.Succeeded, recovered.Value!.Outcome);
+        Assert.Equal(original, Hashes(target));
+    }
+
+    [Fact]
+    public async Task RecoverableItems_BrowseSearchAndRecoverOneItem()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var client = Client(server);
+        var data = MakeFolder(server.Root);
+        var point = (await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + data }, CancellationToken.None)).Value!.RecoveryPoint;
+
+        var top = (await client.GetRecoverableItemsAsync(point.Id, "", null, CancellationToken.None)).Value!;
+        var found = (await client.GetRecoverableItemsAsync(point.Id, "", "a.t", CancellationToken.None)).Value!;
+        var target = Path.Combine(server.Root, "one");
+        var recovered = await client.RecoverAsync(new RecoveryRequestDto { RecoveryPointId = point.Id, Items = ["docs/a.txt"], Destination = RecoveryDestination.AlternateLocation, Path = target }, CancellationToken.None);
+
+        Assert.Contains(top, i => i.Path == "docs" && i.HasChildren);
+        Assert.Contains(top, i => i.Path == "big.bin");
+        Assert.Equal("docs/a.txt", Assert.Single(found).Path);
+        Assert.Equal(RecoveryOutcome.Succeeded, recovered.Value!.Outcome);
+        Assert.Equal("alpha", File.ReadAllText(Path.Combine(target, "docs", "a.txt")));
+        Assert.False(File.Exists(Path.Combine(target, "big.bin")));
+    }
+
+    [Fact]
+    public async Task Sync_LicenceDoesNotCoverFiles_RefusedWithTheReason()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var client = Client(server);
+        Assert.True((await client.InstallLicenceAsync(server.IssueLicence(new ComputerCounts(1, 0, 0)), CancellationToken.None)).Succeeded);
+
+        var result = await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + MakeFolder(server.Root) }, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(409, result.Problem!.Status);
+        Assert.Contains("Dpm.Workloads.Files", result.Problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_NoDiskPlugin_PoolUnavailableSaidPlainly()
+    {
+        await using var server = await RunningServer.StartAsync(Files);
+        var client = Client(server);
+
+        var result = await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + MakeFolder(server.Root) }, CancellationToken.None);
+        var pool = (await client.GetPoolAsync(CancellationToken.None)).Value!;
+
+        Assert.Equal(503, result.Problem!.Status);
+        Assert.Contains("there is no plugin 'Dpm.Storage.Disk'", result.Problem.Detail, StringComparison.Ordinal);
+        Assert.False(pool.IsOpen);
+    }
+
+    [Fact]
+    public async Task Sync_MissingFolder_ClearError()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+
+        var result = await Client(server).SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:/no/such/folder" }, CancellationToken.None);
+
+        Assert.Equal(400, result.Problem!.Status);
+        Assert.Contains("/no/such/folder", result.Problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recover_UnknownPoint_NotFound()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+
+        using var response = await http.PostAsJsonAsync("/api/recover", new RecoveryRequestDto { RecoveryPointId = "nope", Path = "/tmp/x" }, ManagementJson.Options);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pool_VerifyAfterBackup_Healthy()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var client = Client(server);
+        await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + MakeFolder(server.Root) }, CancellationToken.None);
+
+        var report = await client.VerifyPoolAsync(1.0, CancellationToken.None);
+        var pool = (await client.GetPoolAsync(CancellationToken.None)).Value!;
+
+        Assert.True(report.Value!.IsHealthy);
+        Assert.Equal("aes-256-gcm", pool.Encryption);
+        Assert.Equal(1, pool.RecoveryPoints);
+        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "pool.key")));
+    }
+}
