@@ -120,6 +120,11 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             {
                 reused++;
             }
+            else if (prefetch is null && old is not null && since is not null && snapshot is IBlockChangeTracking tracking
+                && SameLayout(old.Item, item) && await TryPatchAsync(snapshot, tracking, writer, old, item, since, cancellationToken))
+            {
+                read++;
+            }
             else
             {
                 using var early = prefetch is null ? null : await prefetch;
@@ -211,6 +216,44 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             await Task.Delay(TimeSpan.FromMilliseconds(50 << attempt), cancellationToken);
         }
     }
+
+    /// <summary>
+    /// A large file the plugin knows the changed ranges of: read just those and rebuild the touched chunks from
+    /// the previous recovery point. False when that can't be done here (then the file is read whole).
+    /// </summary>
+    private static async Task<bool> TryPatchAsync(
+        IDataSourceSnapshot snapshot, IBlockChangeTracking tracking, RecoveryPointWriter writer, ManifestItem old, ProtectedItem item, ChangeToken since, CancellationToken cancellationToken)
+    {
+        var changed = await tracking.GetChangedRangesAsync(item, since, cancellationToken);
+        if (changed is null || (changed.Count == 0 && old.Item.LastWriteTime != item.LastWriteTime))
+        {
+            return false; // unknown, or written to with no range to show for it: read it all
+        }
+
+        await using var stream = await snapshot.OpenItemAsync(item, cancellationToken);
+        if (stream is not { CanSeek: true })
+        {
+            return false;
+        }
+
+        var chunks = await writer.StorePatchedAsync(old.Chunks, stream, item.Length, changed, cancellationToken);
+        if (chunks is null)
+        {
+            return false;
+        }
+
+        writer.Add(item, chunks);
+        return true;
+    }
+
+    /// <summary>Whether the holes of a sparse file are where they were: punching a hole writes no data a plugin would see.</summary>
+    private static bool SameLayout(ProtectedItem old, ProtectedItem now) =>
+        (old.Metadata?.DataRanges, now.Metadata?.DataRanges) switch
+        {
+            (null, null) => true,
+            ({ } a, { } b) => a.SequenceEqual(b),
+            _ => false,
+        };
 
     private static bool IsUnchanged(ProtectedItem old, ProtectedItem now) =>
         old.Kind == now.Kind

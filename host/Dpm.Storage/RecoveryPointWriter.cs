@@ -132,6 +132,83 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         return chunks;
     }
 
+    /// <summary>
+    /// Stores a new version of a file from its previous chunk list and the byte ranges that changed since: the
+    /// chunks no range touches are reused as they are; a touched chunk is rebuilt from its old content with the
+    /// changed bytes read from <paramref name="source"/> over it; bytes past the old end are chunked as usual.
+    /// Only the changed ranges (and any growth) are read from the source. Returns null when an old chunk's size
+    /// isn't known (then read the whole file).
+    /// </summary>
+    public async Task<IReadOnlyList<ChunkId>?> StorePatchedAsync(
+        IReadOnlyList<ChunkId> previous, Stream source, long length, IReadOnlyList<Dpm.Contracts.ByteRange> changed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(changed);
+        ThrowIfFinished();
+        var sizes = new long[previous.Count];
+        for (var i = 0; i < previous.Count; i++)
+        {
+            if (!_pool.Index.TryGetAny(previous[i], out var location))
+            {
+                return null;
+            }
+
+            sizes[i] = location.Entry.RawLength;
+        }
+
+        var chunks = new List<ChunkId>(previous.Count);
+        long start = 0;
+        for (var i = 0; i < previous.Count && start < length; start += sizes[i], i++)
+        {
+            var end = start + sizes[i];
+            var keptEnd = Math.Min(end, length);
+            var touching = changed.Where(r => r.Length > 0 && r.Offset < keptEnd && r.End > start).ToList();
+            bool reusable;
+            lock (_gate)
+            {
+                reusable = touching.Count == 0 && keptEnd == end && (_pool.Index.TryGet(previous[i], out _) || _queued.Contains(previous[i]));
+            }
+
+            if (reusable)
+            {
+                chunks.Add(previous[i]);
+                continue;
+            }
+
+            using var old = await _pool.LoadPooledChunkAsync(previous[i], cancellationToken);
+            var size = (int)(keptEnd - start);
+            var patched = ChunkBuffers.Rent(size);
+            try
+            {
+                old.Span[..size].CopyTo(patched);
+                foreach (var range in touching)
+                {
+                    var from = Math.Max(range.Offset, start);
+                    var to = Math.Min(range.End, keptEnd);
+                    source.Position = from;
+                    await source.ReadExactlyAsync(patched.AsMemory((int)(from - start), (int)(to - from)), cancellationToken);
+                    Interlocked.Add(ref _bytesRead, to - from);
+                }
+
+                chunks.Add(await AddChunkAsync(patched.AsMemory(0, size), cancellationToken));
+            }
+            finally
+            {
+                ChunkBuffers.Return(patched);
+            }
+        }
+
+        if (length > start)
+        {
+            // The file grew: chunk what is new as a stream of its own.
+            source.Position = start;
+            chunks.AddRange(await StoreDataAsync(new BoundedStream(source, length - start), fixedSize: false, cancellationToken));
+        }
+
+        return chunks;
+    }
+
     /// <summary>Adds an item with the chunks <see cref="StoreDataAsync"/> returned for it (none for folders and links).</summary>
     public void Add(ProtectedItem item, IReadOnlyList<ChunkId> chunks)
     {
@@ -390,4 +467,50 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
     private void ThrowIfFinished() => ObjectDisposedException.ThrowIf(_finished, this);
 
     private readonly record struct RawChunk(ChunkId Id, byte[] Data, int Length);
+
+    /// <summary>A window of a stream from its current position, <paramref name="size"/> bytes long.</summary>
+    private sealed class BoundedStream(Stream inner, long size) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => size;
+
+        public override long Position
+        {
+            get => _read;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, size - _read)]);
+            _read += n;
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, size - _read)], cancellationToken);
+            _read += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

@@ -17,6 +17,9 @@ internal static partial class FilesLog
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Snapshot of {Root} at {TakenAt:o}: no point-in-time image here, items are read live with torn-read detection")]
     public static partial void LiveSnapshot(ILogger logger, string root, DateTimeOffset takenAt);
 
+    [LoggerMessage(EventId = 3019, Level = LogLevel.Information, Message = "Snapshot of {Root}: btrfs read-only snapshot {Snapshot} at generation {Generation}")]
+    public static partial void BtrfsSnapshot(ILogger logger, string root, string snapshot, long generation);
+
     [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Enumerated {Items} items under {Root}; left out {Special} sockets, FIFOs and devices, {Mounts} other mounts, {Unreadable} unreadable items")]
     public static partial void Enumerated(ILogger logger, string root, long items, long special, long mounts, long unreadable);
 

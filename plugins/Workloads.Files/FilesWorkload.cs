@@ -69,7 +69,8 @@ public sealed class FilesWorkload : IWorkloadPlugin, IItemLevelRecovery
 
         options ??= new ProtectionSessionOptions();
         var filter = new PathFilter(options.Include, options.Exclude);
-        return ValueTask.FromResult<IProtectionSession>(new FileProtectionSession(dataSource, root, filter, _accounts, _timeProvider, _logger));
+        return ValueTask.FromResult<IProtectionSession>(
+            new FileProtectionSession(dataSource, root, filter, options.Exclude, _options.UseSnapshots, _accounts, _timeProvider, _logger));
     }
 
     /// <inheritdoc />

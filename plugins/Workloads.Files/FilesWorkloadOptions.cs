@@ -7,13 +7,17 @@ namespace Dpm.Workloads.Files;
 /// shares only the configuration abstractions:
 /// <c>Roots:0</c>, <c>Roots:1</c>... extra folders to list as top-level data sources (absolute paths);
 /// <c>FileSystemTypes:0</c>... file system types to list as volumes although they are skipped by default
-/// (for example <c>tmpfs</c>).
+/// (for example <c>tmpfs</c>); <c>Snapshots</c>: <c>auto</c> (default: a btrfs read-only snapshot where the
+/// data source is on btrfs) or <c>none</c> (always read live).
 /// </summary>
 internal sealed record FilesWorkloadOptions
 {
     public IReadOnlyList<string> Roots { get; init; } = [];
 
     public IReadOnlySet<string> ExtraFileSystemTypes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Whether to take btrfs snapshots where possible.</summary>
+    public bool UseSnapshots { get; init; } = true;
 
     /// <summary>Reads and checks the options; a wrong value fails with a message that names the key.</summary>
     public static FilesWorkloadOptions Read(IConfiguration configuration)
@@ -41,7 +45,13 @@ internal sealed record FilesWorkloadOptions
             types.Add(value);
         }
 
-        return new FilesWorkloadOptions { Roots = roots, ExtraFileSystemTypes = types };
+        var snapshots = configuration["Snapshots"]?.Trim() ?? "auto";
+        if (snapshots is not ("auto" or "none"))
+        {
+            throw new InvalidOperationException($"Configuration key Snapshots must be 'auto' or 'none', but is '{snapshots}'.");
+        }
+
+        return new FilesWorkloadOptions { Roots = roots, ExtraFileSystemTypes = types, UseSnapshots = snapshots == "auto" };
     }
 
     private static IEnumerable<(string Key, string Value)> ReadList(IConfiguration configuration, string name)

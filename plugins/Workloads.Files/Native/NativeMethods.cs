@@ -123,6 +123,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);
 
+    [LibraryImport(Libc, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int StatFs(string path, byte* buffer);
+
+    [LibraryImport(Libc, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int IoctlInt(int fd, nuint request, int* value);
+
     [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
     public static partial int PosixFadvise(int fd, long offset, long length, int advice);
 

@@ -17,9 +17,12 @@ internal sealed class PathFilter
 
     public PathFilter(IReadOnlyList<string> include, IReadOnlyList<string> exclude)
     {
+        IncludePatterns = include;
         _include = [.. include.Select(p => Compile(p, nameof(include)))];
         _exclude = [.. exclude.Select(p => Compile(p, nameof(exclude)))];
     }
+
+    public IReadOnlyList<string> IncludePatterns { get; }
 
     public bool HasIncludes => _include.Length > 0;
 

@@ -24,7 +24,7 @@ public static class TestHost
 
     public static DataSource Folder(string path) => new() { Id = "folder:" + path, Name = Path.GetFileName(path), Kind = "Folder", Location = path };
 
-    private sealed class TestPluginContext(IConfiguration configuration, ILoggerFactory loggerFactory) : IPluginContext
+    public sealed class TestPluginContext(IConfiguration configuration, ILoggerFactory loggerFactory) : IPluginContext
     {
         public PluginManifest Manifest { get; } = new()
         {

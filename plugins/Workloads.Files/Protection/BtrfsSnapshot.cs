@@ -1,0 +1,103 @@
+using Dpm.Contracts;
+using Dpm.Contracts.Spi;
+using Dpm.Contracts.Workloads;
+using Microsoft.Win32.SafeHandles;
+
+namespace Dpm.Workloads.Files.Protection;
+
+/// <summary>
+/// A btrfs read-only snapshot of the data source: a crash-consistent point in time that doesn't change while
+/// it is read. It tells the changed byte ranges of each file since an earlier snapshot's generation, so an
+/// express full reads only those. Disposing deletes the snapshot.
+/// </summary>
+internal sealed class BtrfsSnapshot(LiveSnapshot tree, string snapshot, string pathInSnapshot, long generation) : IDataSourceSnapshot, IBlockChangeTracking
+{
+    private readonly Lock _gate = new();
+    private (long Since, Dictionary<string, List<ByteRange>>? Changed)? _changes;
+
+    public SnapshotConsistency Consistency => SnapshotConsistency.CrashConsistent;
+
+    public DateTimeOffset TakenAt => tree.TakenAt;
+
+    public ChangeToken Token { get; } = ChangeTokens.Btrfs(generation);
+
+    public async ValueTask<ChangeEnumeration> EnumerateChangesAsync(ChangeToken? since, CancellationToken cancellationToken)
+    {
+        var all = await tree.EnumerateChangesAsync(null, cancellationToken);
+        return all with
+        {
+            FullEnumerationReason = since is null ? null : "the tree's metadata is compared in full (renames and deletions); changed files are read by their changed extents only",
+        };
+    }
+
+    public ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken) => tree.OpenItemAsync(item, cancellationToken);
+
+    // The snapshot is read-only: nothing changes while it is read.
+    public ValueTask<ItemReadCheck> ConfirmUnchangedAsync(ProtectedItem item, CancellationToken cancellationToken) => ValueTask.FromResult(ItemReadCheck.Unchanged);
+
+    public ValueTask<IReadOnlyList<ByteRange>?> GetChangedRangesAsync(ProtectedItem item, ChangeToken since, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (ChangeTokens.TryReadBtrfs(since) is not { } sinceGeneration || sinceGeneration > generation || item.Kind != ProtectedItemKind.File)
+        {
+            return ValueTask.FromResult<IReadOnlyList<ByteRange>?>(null);
+        }
+
+        Dictionary<string, List<ByteRange>>? changed;
+        lock (_gate)
+        {
+            if (_changes is not { } known || known.Since != sinceGeneration)
+            {
+                Dictionary<string, List<ByteRange>>? map;
+                try
+                {
+                    // find-new lists extents of that generation and later; the earlier snapshot holds its own generation.
+                    map = Btrfs.ChangedExtents(snapshot, sinceGeneration + 1);
+                }
+                catch (IOException)
+                {
+                    map = null; // btrfs couldn't say: every changed file is read whole
+                }
+
+                _changes = known = (sinceGeneration, map);
+            }
+
+            changed = known.Changed;
+        }
+
+        if (changed is null)
+        {
+            return ValueTask.FromResult<IReadOnlyList<ByteRange>?>(null);
+        }
+
+        // In-place writes to a NOCOW file make no new extents: find-new can't see them, so read it all.
+        using (var file = OpenForFlags(item))
+        {
+            if (file is null || Btrfs.IsNoCow(file))
+            {
+                return ValueTask.FromResult<IReadOnlyList<ByteRange>?>(null);
+            }
+        }
+
+        var key = pathInSnapshot.Length == 0 ? item.Path : pathInSnapshot + "/" + item.Path;
+        return ValueTask.FromResult<IReadOnlyList<ByteRange>?>(changed.TryGetValue(key, out var ranges) ? ranges : []);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await tree.DisposeAsync();
+        Btrfs.Delete(snapshot);
+    }
+
+    private SafeFileHandle? OpenForFlags(ProtectedItem item)
+    {
+        try
+        {
+            return File.OpenHandle(Path.Combine(snapshot, pathInSnapshot, item.Path), FileMode.Open, FileAccess.Read);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
