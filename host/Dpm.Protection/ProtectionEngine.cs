@@ -39,6 +39,9 @@ public sealed record SynchronizationResult
 
     /// <summary>Files that disappeared before they could be read.</summary>
     public IReadOnlyList<string> Vanished { get; init; } = [];
+
+    /// <summary>Where the time went: taking the snapshot, going through the items, committing the recovery point.</summary>
+    public (TimeSpan Snapshot, TimeSpan Items, TimeSpan Commit) Timings { get; init; }
 }
 
 /// <summary>
@@ -53,6 +56,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
     {
         ArgumentNullException.ThrowIfNull(plugin);
         ArgumentNullException.ThrowIfNull(request);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var session = await plugin.OpenProtectionSessionAsync(request.DataSource, request.Options, cancellationToken);
         await session.PrepareAsync(cancellationToken);
         FreezeOutcome freeze;
@@ -67,9 +71,11 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             await session.ThawAsync(CancellationToken.None);
         }
 
+        var snapshotTime = clock.Elapsed;
         await using (snapshot)
         {
-            return await StoreSnapshotAsync(snapshot, request, freeze, progress, cancellationToken);
+            var result = await StoreSnapshotAsync(snapshot, request, freeze, progress, cancellationToken);
+            return result with { Timings = (snapshotTime, result.Timings.Items, result.Timings.Commit) };
         }
     }
 
@@ -94,6 +100,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             },
             cancellationToken);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var before = previous?.Items.ToDictionary(i => i.Item.Path, StringComparer.Ordinal) ?? [];
         var remaining = changes.IsFull ? null : new Dictionary<string, ManifestItem>(before, StringComparer.Ordinal);
         var torn = new List<string>();
@@ -169,9 +176,12 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             reused++;
         }
 
+        var itemsTime = clock.Elapsed;
         var manifest = await writer.CommitAsync(cancellationToken);
+        Log.Synchronized(logger, request.DataSource.Name, manifest.Id, itemsTime.TotalSeconds, (clock.Elapsed - itemsTime).TotalSeconds, writer.Stats.BytesRead);
         return new SynchronizationResult
         {
+            Timings = (TimeSpan.Zero, itemsTime, clock.Elapsed - itemsTime),
             RecoveryPoint = manifest,
             FullEnumerationReason = changes.IsFull && since is not null ? changes.FullEnumerationReason ?? "the plugin listed every item" : null,
             FreezeNotSupportedReason = freeze.Status == FreezeStatus.NotSupported ? freeze.Reason : null,
@@ -263,6 +273,9 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{DataSource}: recovery point {RecoveryPoint}; items {ItemsSeconds:0.00} s, commit {CommitSeconds:0.00} s, {BytesRead} bytes read")]
+        public static partial void Synchronized(ILogger logger, string dataSource, string recoveryPoint, double itemsSeconds, double commitSeconds, long bytesRead);
+
         [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "'{Path}' in {DataSource} kept changing while it was read; it is not in this recovery point")]
         public static partial void ChangedWhileRead(ILogger logger, string path, string dataSource);
     }

@@ -157,7 +157,8 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
             sizes[i] = location.Entry.RawLength;
         }
 
-        var chunks = new List<ChunkId>(previous.Count);
+        // Which old chunks are kept as they are, and which are rebuilt (their old content loaded ahead, a few at a time).
+        var plan = new List<(int Index, long Start, long KeptEnd, List<Dpm.Contracts.ByteRange>? Touching)>();
         long start = 0;
         for (var i = 0; i < previous.Count && start < length; start += sizes[i], i++)
         {
@@ -170,32 +171,62 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
                 reusable = touching.Count == 0 && keptEnd == end && (_pool.Index.TryGet(previous[i], out _) || _queued.Contains(previous[i]));
             }
 
-            if (reusable)
-            {
-                chunks.Add(previous[i]);
-                continue;
-            }
+            plan.Add((i, start, keptEnd, reusable ? null : touching));
+        }
 
-            using var old = await _pool.LoadPooledChunkAsync(previous[i], cancellationToken);
-            var size = (int)(keptEnd - start);
-            var patched = ChunkBuffers.Rent(size);
-            try
+        var loads = new Queue<Task<PooledChunk>>();
+        var toLoad = plan.Where(p => p.Touching is not null).Select(p => previous[p.Index]).ToList();
+        var nextLoad = 0;
+        void LoadAhead()
+        {
+            while (loads.Count < 4 && nextLoad < toLoad.Count)
             {
-                old.Span[..size].CopyTo(patched);
-                foreach (var range in touching)
+                var id = toLoad[nextLoad++];
+                loads.Enqueue(Task.Run(() => _pool.LoadPooledChunkAsync(id, cancellationToken), cancellationToken));
+            }
+        }
+
+        var chunks = new List<ChunkId>(previous.Count);
+        try
+        {
+            LoadAhead();
+            foreach (var (index, chunkStart, keptEnd, touching) in plan)
+            {
+                if (touching is null)
                 {
-                    var from = Math.Max(range.Offset, start);
-                    var to = Math.Min(range.End, keptEnd);
-                    source.Position = from;
-                    await source.ReadExactlyAsync(patched.AsMemory((int)(from - start), (int)(to - from)), cancellationToken);
-                    Interlocked.Add(ref _bytesRead, to - from);
+                    chunks.Add(previous[index]);
+                    continue;
                 }
 
-                chunks.Add(await AddChunkAsync(patched.AsMemory(0, size), cancellationToken));
+                using var old = await loads.Dequeue();
+                LoadAhead();
+                var size = (int)(keptEnd - chunkStart);
+                var patched = ChunkBuffers.Rent(size);
+                try
+                {
+                    old.Span[..size].CopyTo(patched);
+                    foreach (var range in touching)
+                    {
+                        var from = Math.Max(range.Offset, chunkStart);
+                        var to = Math.Min(range.End, keptEnd);
+                        source.Position = from;
+                        await source.ReadExactlyAsync(patched.AsMemory((int)(from - chunkStart), (int)(to - from)), cancellationToken);
+                        Interlocked.Add(ref _bytesRead, to - from);
+                    }
+
+                    chunks.Add(await AddChunkAsync(patched.AsMemory(0, size), cancellationToken));
+                }
+                finally
+                {
+                    ChunkBuffers.Return(patched);
+                }
             }
-            finally
+        }
+        finally
+        {
+            while (loads.TryDequeue(out var pending))
             {
-                ChunkBuffers.Return(patched);
+                _ = pending.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
         }
 

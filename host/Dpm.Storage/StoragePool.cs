@@ -213,6 +213,24 @@ public sealed class StoragePool : IDisposable
         return (manifests, damaged);
     }
 
+    /// <summary>The newest readable recovery point of a data source (the one a synchronization continues from), or null.</summary>
+    public async Task<RecoveryPointManifest?> ReadLatestManifestAsync(string dataSourceId, CancellationToken cancellationToken)
+    {
+        foreach (var (key, id) in (await ListRecoveryPointIdsAsync(dataSourceId, cancellationToken)).Reverse())
+        {
+            try
+            {
+                return await ReadManifestObjectAsync($"{RecoveryPointManifest.Prefix}{key}/{id}", cancellationToken);
+            }
+            catch (PoolDataException)
+            {
+                // a damaged newest point: continue from the one before (verify reports the damage)
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Reads one recovery point's manifest, or null when there is none with that id.</summary>
     public async Task<RecoveryPointManifest?> ReadManifestAsync(string recoveryPointId, CancellationToken cancellationToken)
     {

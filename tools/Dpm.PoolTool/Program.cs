@@ -47,11 +47,11 @@ backup.SetAction((parse, ct) => Do(async () =>
     }
 
     var dataSource = new DataSource { Id = "folder:" + folder.FullName.TrimEnd('/'), Name = parse.GetValue(name) ?? folder.Name, Kind = "Folder", Location = folder.FullName };
-    var (manifests, _) = await opened.ReadManifestsAsync(dataSource.Id, ct);
+    var previous = await opened.ReadLatestManifestAsync(dataSource.Id, ct);
     var engine = new ProtectionEngine(opened, host.Logging.CreateLogger<ProtectionEngine>());
     var result = await engine.SynchronizeAsync(
         host.Files,
-        new SynchronizationRequest { PluginId = LocalHost.FilesPlugin, DataSource = dataSource, Computer = Environment.MachineName, Previous = manifests.Count > 0 ? manifests[^1] : null },
+        new SynchronizationRequest { PluginId = LocalHost.FilesPlugin, DataSource = dataSource, Computer = Environment.MachineName, Previous = previous },
         null,
         ct);
     var rp = result.RecoveryPoint;

@@ -100,7 +100,7 @@ internal sealed class ProtectionService(
         try
         {
             var clock = Stopwatch.StartNew();
-            var (history, _) = await pool.ReadManifestsAsync(request.DataSourceId, cancellationToken);
+            var previous = await pool.ReadLatestManifestAsync(request.DataSourceId, cancellationToken);
             var engine = new ProtectionEngine(pool, logging.CreateLogger<ProtectionEngine>());
             var result = await engine.SynchronizeAsync(
                 plugin,
@@ -110,7 +110,7 @@ internal sealed class ProtectionService(
                     DataSource = dataSource,
                     Computer = computer.Name,
                     Options = new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude },
-                    Previous = history.Count > 0 ? history[^1] : null,
+                    Previous = previous,
                 },
                 null,
                 cancellationToken);

@@ -56,6 +56,13 @@ internal static class Btrfs
     /// </summary>
     public static bool HasNestedSubvolume(string root)
     {
+        // Usually the subvolume has none besides our own snapshots, and btrfs says so at once.
+        var listed = Run("subvolume", "list", "-o", SubvolumeOf(root)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (listed.All(line => line.Contains($" path {SnapshotFolder}/", StringComparison.Ordinal) || line.Contains($"/{SnapshotFolder}/", StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
         var pending = new Stack<string>();
         pending.Push(root);
         while (pending.TryPop(out var folder))
