@@ -35,6 +35,9 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken) =>
         SendAsync<SynchronizationOutcome>(new HttpRequestMessage(HttpMethod.Post, "api/datasources/sync") { Content = Json(request) }, cancellationToken);
 
+    public Task<ApiResult<ConsistencyCheckResultDto>> CheckConsistencyAsync(ConsistencyCheckRequestDto request, CancellationToken cancellationToken) =>
+        SendAsync<ConsistencyCheckResultDto>(new HttpRequestMessage(HttpMethod.Post, "api/datasources/check") { Content = Json(request) }, cancellationToken);
+
     public Task<ApiResult<IReadOnlyList<RecoveryPointSummary>>> GetRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<RecoveryPointSummary>>(
             new HttpRequestMessage(HttpMethod.Get, dataSourceId is null ? "api/recoverypoints" : $"api/recoverypoints?dataSource={Uri.EscapeDataString(dataSourceId)}"),

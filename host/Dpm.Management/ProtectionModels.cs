@@ -100,3 +100,27 @@ public sealed record PoolInfo
     public long? TotalBytes { get; init; }
     public long? FreeBytes { get; init; }
 }
+
+/// <summary>Asks for a consistency check of a data source against its replica.</summary>
+public sealed record ConsistencyCheckRequestDto
+{
+    public required string DataSourceId { get; init; }
+
+    public string? PluginId { get; init; }
+
+    /// <summary>Heavy: compare every file's data too (reads everything); light: items and metadata only.</summary>
+    public bool Heavy { get; init; }
+}
+
+/// <summary>A difference between the data source and its replica.</summary>
+public sealed record InconsistencyInfo(string Path, string Reason);
+
+/// <summary>What a consistency check found, and the recovery point that repaired the replica if it had to.</summary>
+public sealed record ConsistencyCheckResultDto
+{
+    public required ConsistencyCheckLevel Level { get; init; }
+    public long ItemsCompared { get; init; }
+    public long BytesCompared { get; init; }
+    public IReadOnlyList<InconsistencyInfo> Inconsistencies { get; init; } = [];
+    public SynchronizationOutcome? Repair { get; init; }
+}

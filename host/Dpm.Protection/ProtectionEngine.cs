@@ -20,6 +20,29 @@ public sealed record SynchronizationRequest
 
     /// <summary>How many times a file that changed while it was read is read again before it is reported.</summary>
     public int TornReadRetries { get; init; } = 3;
+
+    /// <summary>Items to read in full whatever their metadata says (a consistency check's repairs).</summary>
+    public IReadOnlySet<string> ForceRead { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Compare with the replica in full instead of following the plugin's change token (after a consistency check).</summary>
+    public bool IgnoreChangeToken { get; init; }
+}
+
+/// <summary>One difference a consistency check found between the data source and the replica.</summary>
+public sealed record Inconsistency(string Path, string Reason);
+
+/// <summary>What a consistency check found and what it did about it.</summary>
+public sealed record ConsistencyCheckOutcome
+{
+    public required ConsistencyCheckLevel Level { get; init; }
+    public required long ItemsCompared { get; init; }
+    public long BytesCompared { get; init; }
+    public required IReadOnlyList<Inconsistency> Inconsistencies { get; init; }
+
+    /// <summary>The recovery point that repaired the replica, when there was anything to repair.</summary>
+    public SynchronizationResult? Repair { get; init; }
+
+    public bool WasConsistent => Inconsistencies.Count == 0;
 }
 
 /// <summary>What a synchronization did.</summary>
@@ -79,11 +102,166 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         }
     }
 
+    /// <summary>
+    /// A consistency check: compares the data source with the replica (its latest recovery point) — light: the
+    /// items and their metadata; heavy: also every file's data, chunk by chunk against the replica's chunk ids —
+    /// adds the workload's own checks, and when anything differs makes a new recovery point that reads the
+    /// differing items in full (the repair).
+    /// </summary>
+    public async Task<ConsistencyCheckOutcome> CheckConsistencyAsync(
+        IWorkloadPlugin plugin, SynchronizationRequest request, ConsistencyCheckLevel level, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plugin);
+        ArgumentNullException.ThrowIfNull(request);
+        await using var session = await plugin.OpenProtectionSessionAsync(request.DataSource, request.Options, cancellationToken);
+        await session.PrepareAsync(cancellationToken);
+        FreezeOutcome freeze;
+        IDataSourceSnapshot snapshot;
+        try
+        {
+            freeze = await session.FreezeAsync(cancellationToken);
+            snapshot = await session.TakeSnapshotAsync(cancellationToken);
+        }
+        finally
+        {
+            await session.ThawAsync(CancellationToken.None);
+        }
+
+        await using (snapshot)
+        {
+            var replica = request.Previous?.Items.ToDictionary(i => i.Item.Path, StringComparer.Ordinal) ?? [];
+            var found = new List<Inconsistency>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            long compared = 0, bytes = 0;
+            var all = await snapshot.EnumerateChangesAsync(null, cancellationToken);
+            await foreach (var change in all.Changes.WithCancellation(cancellationToken))
+            {
+                var item = change.Item;
+                seen.Add(item.Path);
+                compared++;
+                if (!replica.TryGetValue(item.Path, out var stored))
+                {
+                    found.Add(new Inconsistency(item.Path, "missing from the replica"));
+                }
+                else if (MetadataDifference(stored.Item, item) is { } difference)
+                {
+                    found.Add(new Inconsistency(item.Path, difference));
+                }
+                else if (level == ConsistencyCheckLevel.Heavy && item.Kind == ProtectedItemKind.File && item.Length > 0)
+                {
+                    var (difference2, read) = await CompareDataAsync(snapshot, item, stored, cancellationToken);
+                    bytes += read;
+                    if (difference2 is not null)
+                    {
+                        found.Add(new Inconsistency(item.Path, difference2));
+                    }
+                }
+
+                progress?.Report(new ProgressReport(bytes, ItemsDone: compared, CurrentItem: item.Path));
+            }
+
+            found.AddRange(replica.Keys.Where(p => !seen.Contains(p)).Select(p => new Inconsistency(p, "in the replica but no longer in the data source")));
+            if (request.Previous is not null)
+            {
+                var source = new ReplicaSource(pool, request.Previous);
+                var own = await plugin.CheckConsistencyAsync(snapshot, source, level, progress, cancellationToken);
+                found.AddRange(own.ItemsToResynchronize.Select(p => new Inconsistency(p, "the workload's own check: " + string.Join("; ", own.Findings))));
+            }
+
+            Log.ConsistencyChecked(logger, request.DataSource.Name, level, compared, found.Count);
+            SynchronizationResult? repair = null;
+            if (found.Count > 0 || request.Previous is null)
+            {
+                repair = await StoreSnapshotAsync(
+                    snapshot,
+                    request with { ForceRead = found.Select(f => f.Path).ToHashSet(StringComparer.Ordinal), IgnoreChangeToken = true },
+                    freeze,
+                    progress,
+                    cancellationToken);
+            }
+
+            return new ConsistencyCheckOutcome { Level = level, ItemsCompared = compared, BytesCompared = bytes, Inconsistencies = found, Repair = repair };
+        }
+    }
+
+    /// <summary>Reads a file and checks each piece, cut at the replica's chunk sizes, against the replica's chunk id.</summary>
+    private async Task<(string? Difference, long Read)> CompareDataAsync(IDataSourceSnapshot snapshot, ProtectedItem item, ManifestItem stored, CancellationToken cancellationToken)
+    {
+        await using var stream = await snapshot.OpenItemAsync(item, cancellationToken);
+        if (stream is null)
+        {
+            return ("vanished while it was checked", 0);
+        }
+
+        long read = 0;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(pool.Config.ChunkMaxSize);
+        try
+        {
+            for (var i = 0; i < stored.Chunks.Count; i++)
+            {
+                if (!pool.Index.TryGetAny(stored.Chunks[i], out var location))
+                {
+                    return ($"chunk {i} of the replica is not in the pool", read);
+                }
+
+                var size = (int)location.Entry.RawLength;
+                var got = 0;
+                int n;
+                while (got < size && (n = await stream.ReadAsync(buffer.AsMemory(got, size - got), cancellationToken)) > 0)
+                {
+                    got += n;
+                }
+
+                read += got;
+                if (got != size || ChunkId.Compute(buffer.AsSpan(0, size)) != stored.Chunks[i])
+                {
+                    return ($"its data differs from the replica at byte {read - got}", read);
+                }
+            }
+
+            return (await stream.ReadAsync(buffer.AsMemory(0, 1), cancellationToken) > 0 ? "it is longer than the replica's copy" : null, read);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string? MetadataDifference(ProtectedItem stored, ProtectedItem now)
+    {
+        if (stored.Kind != now.Kind)
+        {
+            return $"it is a {now.Kind}, the replica has a {stored.Kind}";
+        }
+
+        if (stored.Length != now.Length)
+        {
+            return $"its length is {now.Length}, the replica's is {stored.Length}";
+        }
+
+        if (stored.LastWriteTime != now.LastWriteTime)
+        {
+            return "its last write time differs from the replica's";
+        }
+
+        var (a, b) = (stored.Metadata, now.Metadata);
+        if (a?.Mode != b?.Mode || a?.OwnerId != b?.OwnerId || a?.GroupId != b?.GroupId || a?.LinkTarget != b?.LinkTarget)
+        {
+            return "its owner, mode or link target differs from the replica's";
+        }
+
+        var xa = a?.ExtendedAttributes ?? new Dictionary<string, byte[]>();
+        var xb = b?.ExtendedAttributes ?? new Dictionary<string, byte[]>();
+        return xa.Count != xb.Count || xa.Any(x => !xb.TryGetValue(x.Key, out var v) || !v.AsSpan().SequenceEqual(x.Value))
+            ? "its extended attributes or ACLs differ from the replica's"
+            : null;
+    }
+
     private async Task<SynchronizationResult> StoreSnapshotAsync(
         IDataSourceSnapshot snapshot, SynchronizationRequest request, FreezeOutcome freeze, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
     {
         var previous = request.Previous;
-        var since = previous?.ChangeToken is { } token ? new ChangeToken(token) : null;
+        var since = !request.IgnoreChangeToken && previous?.ChangeToken is { } token ? new ChangeToken(token) : null;
         var changes = await snapshot.EnumerateChangesAsync(since, cancellationToken);
         await using var writer = await pool.BeginRecoveryPointAsync(
             new RecoveryPointDraft
@@ -107,7 +285,8 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         var vanished = new List<string>();
         long read = 0, reused = 0, items = 0;
         bool CanReuse(ItemChange change) =>
-            before.TryGetValue(change.Item.Path, out var old) && (change.Kind == ChangeKind.MetadataChanged || IsUnchanged(old.Item, change.Item));
+            !request.ForceRead.Contains(change.Item.Path)
+            && before.TryGetValue(change.Item.Path, out var old) && (change.Kind == ChangeKind.MetadataChanged || IsUnchanged(old.Item, change.Item));
         var readAhead = new ReadAhead(snapshot, change => !CanReuse(change));
         await foreach (var (change, prefetch) in readAhead.RunAsync(changes.Changes, cancellationToken))
         {
@@ -127,7 +306,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             {
                 reused++;
             }
-            else if (prefetch is null && old is not null && since is not null && snapshot is IBlockChangeTracking tracking
+            else if (prefetch is null && old is not null && since is not null && !request.ForceRead.Contains(item.Path) && snapshot is IBlockChangeTracking tracking
                 && SameLayout(old.Item, item) && await TryPatchAsync(snapshot, tracking, writer, old, item, since, cancellationToken))
             {
                 read++;
@@ -273,6 +452,9 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{DataSource}: {Level} consistency check compared {Items} items, {Inconsistent} inconsistent")]
+        public static partial void ConsistencyChecked(ILogger logger, string dataSource, ConsistencyCheckLevel level, long items, int inconsistent);
+
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{DataSource}: recovery point {RecoveryPoint}; items {ItemsSeconds:0.00} s, commit {CommitSeconds:0.00} s, {BytesRead} bytes read")]
         public static partial void Synchronized(ILogger logger, string dataSource, string recoveryPoint, double itemsSeconds, double commitSeconds, long bytesRead);
 

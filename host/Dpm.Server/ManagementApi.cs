@@ -60,6 +60,10 @@ internal static class ManagementApi
             .Produces<SynchronizationOutcome>()
             .WithSummary("Synchronizes a data source now: replica creation the first time, an express full after; makes a recovery point");
 
+        api.MapPost("/datasources/check", async (ConsistencyCheckRequestDto request, ProtectionService protection, CancellationToken ct) => ToResult(await protection.CheckConsistencyAsync(request, ct)))
+            .Produces<ConsistencyCheckResultDto>()
+            .WithSummary("Checks a data source against its replica (light: metadata; heavy: all data too) and repairs the replica with a new recovery point");
+
         api.MapGet("/recoverypoints", async (string? dataSource, ProtectionService protection, CancellationToken ct) => ToResult(await protection.ListRecoveryPointsAsync(dataSource, ct)))
             .Produces<IReadOnlyList<RecoveryPointSummary>>()
             .WithSummary("Lists recovery points, of one data source or all, oldest first");

@@ -142,4 +142,24 @@ public sealed class ProtectionApiTests
         Assert.Equal(1, pool.RecoveryPoints);
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "pool.key")));
     }
+
+    [Fact]
+    public async Task Check_DeletedFileBehindTheReplica_FoundAndRepaired()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var client = Client(server);
+        var data = MakeFolder(server.Root);
+        await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + data }, CancellationToken.None);
+        File.Delete(Path.Combine(data, "docs", "a.txt"));
+
+        var check = await client.CheckConsistencyAsync(new ConsistencyCheckRequestDto { DataSourceId = "folder:" + data, Heavy = true }, CancellationToken.None);
+        var again = await client.CheckConsistencyAsync(new ConsistencyCheckRequestDto { DataSourceId = "folder:" + data, Heavy = true }, CancellationToken.None);
+
+        Assert.True(check.Succeeded, check.Problem?.Detail);
+        Assert.Contains(check.Value!.Inconsistencies, i => i.Path == "docs/a.txt" && i.Reason.Contains("no longer in the data source", StringComparison.Ordinal));
+        Assert.NotNull(check.Value.Repair);
+        Assert.Empty(again.Value!.Inconsistencies);
+        Assert.Null(again.Value.Repair);
+        Assert.True(again.Value.BytesCompared >= 3 << 20);
+    }
 }

@@ -50,7 +50,16 @@ internal static class ProtectionCommands
             outcome => RenderSync(shell.Console, outcome),
             ct));
 
-        return new Command("datasource", "Data sources: what can be protected, and synchronizing them") { get, sync };
+        var checkId = new Argument<string>("DATASOURCE") { Description = "The data source id" };
+        var heavy = new Option<bool>("--heavy") { Description = "Compare every file's data too (reads everything); otherwise items and metadata only" };
+        var check = new Command("check", "Consistency check: compare the data source with its replica and repair the replica") { checkId, heavy, plugin, shell.Json };
+        check.SetAction((parse, ct) => shell.CallAsync(
+            parse,
+            (c, t) => c.CheckConsistencyAsync(new ConsistencyCheckRequestDto { DataSourceId = parse.GetValue(checkId)!, PluginId = parse.GetValue(plugin), Heavy = parse.GetValue(heavy) }, t),
+            result => RenderCheck(shell.Console, result),
+            ct));
+
+        return new Command("datasource", "Data sources: what can be protected, synchronizing them, checking their replicas") { get, sync, check };
     }
 
     private static Command RecoveryPoint(ShellContext shell)
@@ -153,6 +162,22 @@ internal static class ProtectionCommands
         foreach (var path in outcome.ChangedWhileRead)
         {
             console.MarkupLineInterpolated($"[yellow]changed while it was read, not in this recovery point:[/] {path}");
+        }
+    }
+
+    private static void RenderCheck(IAnsiConsole console, ConsistencyCheckResultDto result)
+    {
+        console.MarkupLine(result.Inconsistencies.Count == 0
+            ? $"[green]Consistent[/]: {result.Level} check compared {result.ItemsCompared} items ({Size(result.BytesCompared)} of data)"
+            : $"[yellow]{result.Inconsistencies.Count} inconsistencies[/] found by the {result.Level} check of {result.ItemsCompared} items:");
+        foreach (var item in result.Inconsistencies.Take(50))
+        {
+            console.MarkupLineInterpolated($"  {item.Path}: {item.Reason}");
+        }
+
+        if (result.Repair is { } repair)
+        {
+            console.MarkupLineInterpolated($"Replica repaired by recovery point [green]{repair.RecoveryPoint.Id}[/] ({repair.ItemsRead} items read).");
         }
     }
 

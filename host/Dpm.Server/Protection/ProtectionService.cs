@@ -59,86 +59,105 @@ internal sealed class ProtectionService(
         return new DataSourceInquiry(found, failures);
     }
 
-    public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken)
+    public Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken) =>
+        RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await engine.SynchronizeAsync(plugin, sync, null, cancellationToken);
+            return ToOutcome(result, clock.Elapsed);
+        }, cancellationToken);
+
+    public Task<Outcome<ConsistencyCheckResultDto>> CheckConsistencyAsync(ConsistencyCheckRequestDto request, CancellationToken cancellationToken) =>
+        RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions(), async (engine, plugin, sync) =>
+        {
+            var clock = Stopwatch.StartNew();
+            var level = request.Heavy ? ConsistencyCheckLevel.Heavy : ConsistencyCheckLevel.Light;
+            var result = await engine.CheckConsistencyAsync(plugin, sync, level, null, cancellationToken);
+            return new ConsistencyCheckResultDto
+            {
+                Level = level,
+                ItemsCompared = result.ItemsCompared,
+                BytesCompared = result.BytesCompared,
+                Inconsistencies = [.. result.Inconsistencies.Select(i => new InconsistencyInfo(i.Path, i.Reason))],
+                Repair = result.Repair is { } repair ? ToOutcome(repair, clock.Elapsed) : null,
+            };
+        }, cancellationToken);
+
+    /// <summary>
+    /// The common part of synchronization and consistency check: the pool, the plugin, the licence, one run per
+    /// data source at a time, the latest recovery point to continue from, and errors turned into problems.
+    /// </summary>
+    private async Task<Outcome<T>> RunAsync<T>(
+        string dataSourceId, string? requestedPlugin, ProtectionSessionOptions options, Func<ProtectionEngine, IWorkloadPlugin, SynchronizationRequest, Task<T>> work, CancellationToken cancellationToken)
     {
         if (pools.Pool is not { } pool)
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
+            return Outcome.Fail<T>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
         }
 
-        var pluginId = request.PluginId ?? (request.DataSourceId.StartsWith("folder:", StringComparison.Ordinal) || request.DataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? FilesPlugin : null);
+        var pluginId = requestedPlugin ?? (dataSourceId.StartsWith("folder:", StringComparison.Ordinal) || dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? FilesPlugin : null);
         if (pluginId is null)
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{request.DataSourceId}'");
+            return Outcome.Fail<T>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{dataSourceId}'");
         }
 
         if (!plugins.TryGetActive<IWorkloadPlugin>(pluginId, out var plugin, out var reason))
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status409Conflict, reason);
+            return Outcome.Fail<T>(StatusCodes.Status409Conflict, reason);
         }
 
         var tier = plugins.GetActive(PluginKind.Workload).First(m => m.Id == pluginId).RequiredTier;
         var grant = licences.Consume(computer.Name, tier);
         if (!grant.Granted)
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status409Conflict, grant.Message);
+            return Outcome.Fail<T>(StatusCodes.Status409Conflict, grant.Message);
         }
 
         var dataSource = new DataSource
         {
-            Id = request.DataSourceId,
-            Name = PathOf(request.DataSourceId) is { } path ? Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } name ? name : path : request.DataSourceId,
-            Kind = request.DataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? "Volume" : "Folder",
-            Location = PathOf(request.DataSourceId),
+            Id = dataSourceId,
+            Name = PathOf(dataSourceId) is { } path ? Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } name ? name : path : dataSourceId,
+            Kind = dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? "Volume" : "Folder",
+            Location = PathOf(dataSourceId),
         };
-        var gate = GateOf(request.DataSourceId);
+        var gate = GateOf(dataSourceId);
         if (!await gate.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status409Conflict, $"a synchronization of '{request.DataSourceId}' is already running");
+            return Outcome.Fail<T>(StatusCodes.Status409Conflict, $"a synchronization or check of '{dataSourceId}' is already running");
         }
 
         try
         {
-            var clock = Stopwatch.StartNew();
-            var previous = await pool.ReadLatestManifestAsync(request.DataSourceId, cancellationToken);
+            var previous = await pool.ReadLatestManifestAsync(dataSourceId, cancellationToken);
             var engine = new ProtectionEngine(pool, logging.CreateLogger<ProtectionEngine>());
-            var result = await engine.SynchronizeAsync(
-                plugin,
-                new SynchronizationRequest
-                {
-                    PluginId = pluginId,
-                    DataSource = dataSource,
-                    Computer = computer.Name,
-                    Options = new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude },
-                    Previous = previous,
-                },
-                null,
-                cancellationToken);
-            return Outcome.Ok<SynchronizationOutcome>(new SynchronizationOutcome
-            {
-                RecoveryPoint = Summary(result.RecoveryPoint),
-                ItemsRead = result.ItemsRead,
-                ItemsReused = result.ItemsReused,
-                ChangedWhileRead = result.ChangedWhileRead,
-                Vanished = result.Vanished,
-                FullEnumerationReason = result.FullEnumerationReason,
-                FreezeNotSupportedReason = result.FreezeNotSupportedReason,
-                Seconds = clock.Elapsed.TotalSeconds,
-            });
+            var sync = new SynchronizationRequest { PluginId = pluginId, DataSource = dataSource, Computer = computer.Name, Options = options, Previous = previous };
+            return Outcome.Ok(await work(engine, plugin, sync));
         }
         catch (ArgumentException ex)
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status400BadRequest, ex.Message);
+            return Outcome.Fail<T>(StatusCodes.Status400BadRequest, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or PoolDataException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return Outcome.Fail<SynchronizationOutcome>(StatusCodes.Status500InternalServerError, $"the synchronization of '{request.DataSourceId}' failed: {ex.Message}");
+            return Outcome.Fail<T>(StatusCodes.Status500InternalServerError, $"the work on '{dataSourceId}' failed: {ex.Message}");
         }
         finally
         {
             gate.Release();
         }
     }
+
+    private static SynchronizationOutcome ToOutcome(SynchronizationResult result, TimeSpan elapsed) => new()
+    {
+        RecoveryPoint = Summary(result.RecoveryPoint),
+        ItemsRead = result.ItemsRead,
+        ItemsReused = result.ItemsReused,
+        ChangedWhileRead = result.ChangedWhileRead,
+        Vanished = result.Vanished,
+        FullEnumerationReason = result.FullEnumerationReason,
+        FreezeNotSupportedReason = result.FreezeNotSupportedReason,
+        Seconds = elapsed.TotalSeconds,
+    };
 
     public async Task<Outcome<IReadOnlyList<RecoveryPointSummary>>> ListRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken)
     {

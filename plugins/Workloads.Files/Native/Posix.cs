@@ -69,6 +69,8 @@ internal static unsafe class Posix
             throw Error("dup", "directory", Marshal.GetLastPInvokeError());
         }
 
+        // A dup shares the file offset: start from the first entry even when this folder was read before.
+        _ = NativeMethods.LSeek(copy, 0, 0);
         var dir = NativeMethods.FdOpenDir(copy);
         if (dir == 0)
         {
