@@ -53,6 +53,15 @@ public sealed record SynchronizationOutcome
     public string? FullEnumerationReason { get; init; }
     public string? FreezeNotSupportedReason { get; init; }
     public double Seconds { get; init; }
+
+    /// <summary>How many items the workload listed: every item for a full comparison, only the changed ones from a change journal.</summary>
+    public long ItemsListed { get; init; }
+
+    /// <summary>Why the replica was found possibly inconsistent (the workload lost track of changes), if it was.</summary>
+    public string? ReplicaInconsistentReason { get; init; }
+
+    /// <summary>The consistency check that ran because of it; this synchronization's recovery point is its repair.</summary>
+    public ConsistencyCheckResultDto? ConsistencyCheck { get; init; }
 }
 
 /// <summary>Asks for a recovery from a recovery point.</summary>

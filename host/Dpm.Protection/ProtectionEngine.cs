@@ -65,6 +65,15 @@ public sealed record SynchronizationResult
 
     /// <summary>Where the time went: taking the snapshot, going through the items, committing the recovery point.</summary>
     public (TimeSpan Snapshot, TimeSpan Items, TimeSpan Commit) Timings { get; init; }
+
+    /// <summary>How many items the plugin listed: every item for a full comparison, the changed ones otherwise.</summary>
+    public long ItemsListed { get; init; }
+
+    /// <summary>Why the replica was found possibly inconsistent (the plugin lost track of changes), if it was.</summary>
+    public string? ReplicaInconsistentReason { get; init; }
+
+    /// <summary>The consistency check that ran because the replica was possibly inconsistent; this recovery point is its repair.</summary>
+    public ConsistencyCheckOutcome? ConsistencyCheck { get; init; }
 }
 
 /// <summary>
@@ -97,7 +106,22 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         var snapshotTime = clock.Elapsed;
         await using (snapshot)
         {
-            var result = await StoreSnapshotAsync(snapshot, request, freeze, progress, cancellationToken);
+            var since = !request.IgnoreChangeToken && request.Previous?.ChangeToken is { } token ? new ChangeToken(token) : null;
+            var changes = await snapshot.EnumerateChangesAsync(since, cancellationToken);
+            SynchronizationResult result;
+            if (changes.ReplicaInconsistent && request.Previous is not null)
+            {
+                // The plugin lost changes: compare everything with the replica, and make the recovery point its repair.
+                var reason = changes.FullEnumerationReason ?? "the workload lost track of changes";
+                Log.ReplicaInconsistent(logger, request.DataSource.Name, reason);
+                var check = await CheckSnapshotAsync(plugin, snapshot, request, ConsistencyCheckLevel.Light, freeze, alwaysStore: true, progress, cancellationToken);
+                result = check.Repair! with { ReplicaInconsistentReason = reason, FullEnumerationReason = reason, ConsistencyCheck = check with { Repair = null } };
+            }
+            else
+            {
+                result = await StoreSnapshotAsync(snapshot, request, since, changes, freeze, progress, cancellationToken);
+            }
+
             return result with { Timings = (snapshotTime, result.Timings.Items, result.Timings.Commit) };
         }
     }
@@ -129,59 +153,75 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
 
         await using (snapshot)
         {
-            var replica = request.Previous?.Items.ToDictionary(i => i.Item.Path, StringComparer.Ordinal) ?? [];
-            var found = new List<Inconsistency>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            long compared = 0, bytes = 0;
-            var all = await snapshot.EnumerateChangesAsync(null, cancellationToken);
-            await foreach (var change in all.Changes.WithCancellation(cancellationToken))
-            {
-                var item = change.Item;
-                seen.Add(item.Path);
-                compared++;
-                if (!replica.TryGetValue(item.Path, out var stored))
-                {
-                    found.Add(new Inconsistency(item.Path, "missing from the replica"));
-                }
-                else if (MetadataDifference(stored.Item, item) is { } difference)
-                {
-                    found.Add(new Inconsistency(item.Path, difference));
-                }
-                else if (level == ConsistencyCheckLevel.Heavy && item.Kind == ProtectedItemKind.File && item.Length > 0)
-                {
-                    var (difference2, read) = await CompareDataAsync(snapshot, item, stored, cancellationToken);
-                    bytes += read;
-                    if (difference2 is not null)
-                    {
-                        found.Add(new Inconsistency(item.Path, difference2));
-                    }
-                }
-
-                progress?.Report(new ProgressReport(bytes, ItemsDone: compared, CurrentItem: item.Path));
-            }
-
-            found.AddRange(replica.Keys.Where(p => !seen.Contains(p)).Select(p => new Inconsistency(p, "in the replica but no longer in the data source")));
-            if (request.Previous is not null)
-            {
-                var source = new ReplicaSource(pool, request.Previous);
-                var own = await plugin.CheckConsistencyAsync(snapshot, source, level, progress, cancellationToken);
-                found.AddRange(own.ItemsToResynchronize.Select(p => new Inconsistency(p, "the workload's own check: " + string.Join("; ", own.Findings))));
-            }
-
-            Log.ConsistencyChecked(logger, request.DataSource.Name, level, compared, found.Count);
-            SynchronizationResult? repair = null;
-            if (found.Count > 0 || request.Previous is null)
-            {
-                repair = await StoreSnapshotAsync(
-                    snapshot,
-                    request with { ForceRead = found.Select(f => f.Path).ToHashSet(StringComparer.Ordinal), IgnoreChangeToken = true },
-                    freeze,
-                    progress,
-                    cancellationToken);
-            }
-
-            return new ConsistencyCheckOutcome { Level = level, ItemsCompared = compared, BytesCompared = bytes, Inconsistencies = found, Repair = repair };
+            return await CheckSnapshotAsync(plugin, snapshot, request, level, freeze, alwaysStore: false, progress, cancellationToken);
         }
+    }
+
+    /// <summary>The consistency check of a snapshot; <paramref name="alwaysStore"/> makes a recovery point even when nothing differs.</summary>
+    private async Task<ConsistencyCheckOutcome> CheckSnapshotAsync(
+        IWorkloadPlugin plugin,
+        IDataSourceSnapshot snapshot,
+        SynchronizationRequest request,
+        ConsistencyCheckLevel level,
+        FreezeOutcome freeze,
+        bool alwaysStore,
+        IProgress<ProgressReport>? progress,
+        CancellationToken cancellationToken)
+    {
+        var replica = request.Previous?.Items.ToDictionary(i => i.Item.Path, StringComparer.Ordinal) ?? [];
+        var found = new List<Inconsistency>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        long compared = 0, bytes = 0;
+        var all = await snapshot.EnumerateChangesAsync(null, cancellationToken);
+        await foreach (var change in all.Changes.WithCancellation(cancellationToken))
+        {
+            var item = change.Item;
+            seen.Add(item.Path);
+            compared++;
+            if (!replica.TryGetValue(item.Path, out var stored))
+            {
+                found.Add(new Inconsistency(item.Path, "missing from the replica"));
+            }
+            else if (MetadataDifference(stored.Item, item) is { } difference)
+            {
+                found.Add(new Inconsistency(item.Path, difference));
+            }
+            else if (level == ConsistencyCheckLevel.Heavy && item.Kind == ProtectedItemKind.File && item.Length > 0)
+            {
+                var (difference2, read) = await CompareDataAsync(snapshot, item, stored, cancellationToken);
+                bytes += read;
+                if (difference2 is not null)
+                {
+                    found.Add(new Inconsistency(item.Path, difference2));
+                }
+            }
+
+            progress?.Report(new ProgressReport(bytes, ItemsDone: compared, CurrentItem: item.Path));
+        }
+
+        found.AddRange(replica.Keys.Where(p => !seen.Contains(p)).Select(p => new Inconsistency(p, "in the replica but no longer in the data source")));
+        if (request.Previous is not null)
+        {
+            var source = new ReplicaSource(pool, request.Previous);
+            var own = await plugin.CheckConsistencyAsync(snapshot, source, level, progress, cancellationToken);
+            found.AddRange(own.ItemsToResynchronize.Select(p => new Inconsistency(p, "the workload's own check: " + string.Join("; ", own.Findings))));
+        }
+
+        Log.ConsistencyChecked(logger, request.DataSource.Name, level, compared, found.Count);
+        SynchronizationResult? repair = null;
+        if (found.Count > 0 || request.Previous is null || alwaysStore)
+        {
+            repair = await StoreSnapshotAsync(
+                snapshot,
+                request with { ForceRead = found.Select(f => f.Path).ToHashSet(StringComparer.Ordinal), IgnoreChangeToken = true },
+                since: null,
+                await snapshot.EnumerateChangesAsync(null, cancellationToken),
+                freeze,
+                progress,
+                cancellationToken);
+        }
+
+        return new ConsistencyCheckOutcome { Level = level, ItemsCompared = compared, BytesCompared = bytes, Inconsistencies = found, Repair = repair };
     }
 
     /// <summary>Reads a file and checks each piece, cut at the replica's chunk sizes, against the replica's chunk id.</summary>
@@ -258,11 +298,15 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
     }
 
     private async Task<SynchronizationResult> StoreSnapshotAsync(
-        IDataSourceSnapshot snapshot, SynchronizationRequest request, FreezeOutcome freeze, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
+        IDataSourceSnapshot snapshot,
+        SynchronizationRequest request,
+        ChangeToken? since,
+        ChangeEnumeration changes,
+        FreezeOutcome freeze,
+        IProgress<ProgressReport>? progress,
+        CancellationToken cancellationToken)
     {
         var previous = request.Previous;
-        var since = !request.IgnoreChangeToken && previous?.ChangeToken is { } token ? new ChangeToken(token) : null;
-        var changes = await snapshot.EnumerateChangesAsync(since, cancellationToken);
         await using var writer = await pool.BeginRecoveryPointAsync(
             new RecoveryPointDraft
             {
@@ -283,7 +327,8 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         var remaining = changes.IsFull ? null : new Dictionary<string, ManifestItem>(before, StringComparer.Ordinal);
         var torn = new List<string>();
         var vanished = new List<string>();
-        long read = 0, reused = 0, items = 0;
+        var gone = new HashSet<string>(StringComparer.Ordinal);
+        long read = 0, reused = 0, items = 0, listed = 0;
         bool CanReuse(ItemChange change) =>
             !request.ForceRead.Contains(change.Item.Path)
             && before.TryGetValue(change.Item.Path, out var old) && (change.Kind == ChangeKind.MetadataChanged || IsUnchanged(old.Item, change.Item));
@@ -291,9 +336,11 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         await foreach (var (change, prefetch) in readAhead.RunAsync(changes.Changes, cancellationToken))
         {
             var item = change.Item;
+            listed++;
             remaining?.Remove(item.Path);
             if (change.Kind == ChangeKind.Deleted)
             {
+                gone.Add(item.Path); // and everything below it, unless listed again
                 continue;
             }
 
@@ -345,14 +392,17 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             progress?.Report(new ProgressReport(writer.Stats.BytesRead, ItemsDone: ++items, CurrentItem: item.Path));
         }
 
-        foreach (var unchanged in (IEnumerable<ManifestItem>?)remaining?.Values ?? [])
+        foreach (var unchanged in ((IEnumerable<ManifestItem>?)remaining?.Values ?? []).Where(i => !IsBelowAny(i.Item.Path, gone)))
         {
             if (!writer.TryAddExisting(unchanged.Item, unchanged.Chunks))
             {
                 throw new PoolDataException($"'{unchanged.Item.Path}' is unchanged since the previous recovery point, but its data is no longer in the pool: run a consistency check");
             }
 
-            reused++;
+            if (unchanged.Item.Kind == ProtectedItemKind.File && unchanged.Item.Length > 0)
+            {
+                reused++;
+            }
         }
 
         var itemsTime = clock.Elapsed;
@@ -366,9 +416,28 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
             FreezeNotSupportedReason = freeze.Status == FreezeStatus.NotSupported ? freeze.Reason : null,
             ItemsRead = read,
             ItemsReused = reused,
+            ItemsListed = listed,
             ChangedWhileRead = torn,
             Vanished = vanished,
         };
+    }
+
+    private static bool IsBelowAny(string path, HashSet<string> folders)
+    {
+        if (folders.Count == 0)
+        {
+            return false;
+        }
+
+        for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
+        {
+            if (folders.Contains(path[..cut]))
+            {
+                return true;
+            }
+        }
+
+        return folders.Contains("") && path.Length > 0;
     }
 
     /// <summary>Reads a file and keeps it only if it did not change while it was read, trying again a few times.</summary>
@@ -452,6 +521,9 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "{DataSource}: the replica may be inconsistent ({Reason}); running a consistency check")]
+        public static partial void ReplicaInconsistent(ILogger logger, string dataSource, string reason);
+
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{DataSource}: {Level} consistency check compared {Items} items, {Inconsistent} inconsistent")]
         public static partial void ConsistencyChecked(ILogger logger, string dataSource, ConsistencyCheckLevel level, long items, int inconsistent);
 

@@ -32,6 +32,15 @@ internal static partial class FilesLog
     [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "{Path} changed while it was read: {Detail}")]
     public static partial void ChangedWhileRead(ILogger logger, LogPath path, string detail);
 
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Information, Message = "Change journal {Epoch} of {Root} started: {Folders} folders watched")]
+    public static partial void JournalStarted(ILogger logger, string root, int folders, string epoch);
+
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "Change journal of {Root} lost: {Reason}; the next synchronization compares everything and checks the replica's consistency")]
+    public static partial void JournalLost(ILogger logger, string root, string reason);
+
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Information, Message = "Changes in {Root} from the change journal: {Paths} changed paths, {Subtrees} of them whole folders")]
+    public static partial void JournalChanges(ILogger logger, string root, int paths, int subtrees);
+
     [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Recovery to {Target}: {Recovered} items recovered, {Skipped} skipped, {Failed} failed, {Bytes} bytes written")]
     public static partial void Recovered(ILogger logger, string target, long recovered, long skipped, int failed, long bytes);
 

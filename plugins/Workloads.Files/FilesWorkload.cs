@@ -22,6 +22,7 @@ public sealed class FilesWorkload : IWorkloadPlugin, IItemLevelRecovery
     private FilesWorkloadOptions _options = new();
     private TimeProvider _timeProvider = TimeProvider.System;
     private string? _computerName;
+    private ChangeJournals? _journals;
 
     /// <inheritdoc />
     public ValueTask InitializeAsync(IPluginContext context, CancellationToken cancellationToken)
@@ -36,6 +37,7 @@ public sealed class FilesWorkload : IWorkloadPlugin, IItemLevelRecovery
         _logger = context.LoggerFactory.CreateLogger("Dpm.Workloads.Files");
         _timeProvider = context.TimeProvider;
         _computerName = context.Computer.Name;
+        _journals = _options.UseChangeJournal ? new ChangeJournals(_options.ChangeJournalCapacity, _logger) : null;
         FilesLog.Ready(_logger, _options.Roots.Count, _options.ExtraFileSystemTypes);
         return ValueTask.CompletedTask;
     }
@@ -70,7 +72,7 @@ public sealed class FilesWorkload : IWorkloadPlugin, IItemLevelRecovery
         options ??= new ProtectionSessionOptions();
         var filter = new PathFilter(options.Include, options.Exclude);
         return ValueTask.FromResult<IProtectionSession>(
-            new FileProtectionSession(dataSource, root, filter, options.Exclude, _options.UseSnapshots, _accounts, _timeProvider, _logger));
+            new FileProtectionSession(dataSource, root, filter, options.Exclude, _options.UseSnapshots, _journals, _accounts, _timeProvider, _logger));
     }
 
     /// <inheritdoc />
@@ -89,5 +91,9 @@ public sealed class FilesWorkload : IWorkloadPlugin, IItemLevelRecovery
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _journals?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

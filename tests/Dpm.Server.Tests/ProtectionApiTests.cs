@@ -57,6 +57,32 @@ public sealed class ProtectionApiTests
     }
 
     [Fact]
+    public async Task Sync_AfterAServerRestart_RunsAConsistencyCheckThatFindsWhatChangedWhileDown()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var data = MakeFolder(server.Root);
+        var request = new SynchronizationRequestDto { DataSourceId = "folder:" + data };
+        await Client(server).SynchronizeAsync(request, CancellationToken.None);
+        File.AppendAllText(Path.Combine(data, "docs", "a.txt"), " watched");
+        var watched = await Client(server).SynchronizeAsync(request, CancellationToken.None);
+
+        await server.RestartAsync();
+        File.WriteAllText(Path.Combine(data, "docs", "while-down.txt"), "nobody watched");
+        var afterRestart = await Client(server).SynchronizeAsync(request, CancellationToken.None);
+
+        Assert.True(watched.Succeeded, watched.Problem?.Detail);
+        Assert.Null(watched.Value!.FullEnumerationReason);
+        Assert.InRange(watched.Value.ItemsListed, 1, 3); // the file and its folder, from the change journal
+        Assert.True(afterRestart.Succeeded, afterRestart.Problem?.Detail);
+        Assert.Contains("started afresh", afterRestart.Value!.ReplicaInconsistentReason, StringComparison.Ordinal);
+        var check = afterRestart.Value.ConsistencyCheck!;
+        Assert.Equal(ConsistencyCheckLevel.Light, check.Level);
+        Assert.Contains(check.Inconsistencies, i => i.Path == "docs/while-down.txt" && i.Reason == "missing from the replica");
+        var items = await Client(server).GetRecoverableItemsAsync(afterRestart.Value.RecoveryPoint.Id, "docs", null, CancellationToken.None);
+        Assert.Contains(items.Value!, i => i.Path == "docs/while-down.txt");
+    }
+
+    [Fact]
     public async Task RecoverableItems_BrowseSearchAndRecoverOneItem()
     {
         await using var server = await RunningServer.StartAsync(Disk, Files);

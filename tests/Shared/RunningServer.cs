@@ -44,13 +44,26 @@ public sealed class RunningServer : IAsyncDisposable
             FixturePlugins.CopyTo(server.PluginsDirectory, fixture);
         }
 
-        var trust = LicenceTrust.FromPem(server._issuer.ExportSubjectPublicKeyInfoPem());
-        server.App = DpmServer.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={server.DataDirectory}", $"--Dpm:Plugins:Directory={server.PluginsDirectory}", "--Logging:LogLevel:Default=Warning"],
-            builder => builder.Services.AddSingleton(trust));
-        await server.App.StartAsync();
-        server.Url = server.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        await server.RunAsync();
         return server;
+    }
+
+    /// <summary>Stops the server and starts it again on the same data and plugins (a new address).</summary>
+    public async Task RestartAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await RunAsync();
+    }
+
+    private async Task RunAsync()
+    {
+        var trust = LicenceTrust.FromPem(_issuer.ExportSubjectPublicKeyInfoPem());
+        App = DpmServer.Build(
+            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning"],
+            builder => builder.Services.AddSingleton(trust));
+        await App.StartAsync();
+        Url = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
     /// <summary>A licence signed with the key this server trusts.</summary>

@@ -1,11 +1,8 @@
 using Dpm.Contracts.Workloads;
 using Dpm.Protection;
 using Dpm.Storage;
-using Dpm.Storage.Crypto;
-using Dpm.Storage.Disk;
 using Dpm.Storage.Manifests;
 using Dpm.Workloads.Files.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dpm.Workloads.Files.Tests;
@@ -14,23 +11,21 @@ namespace Dpm.Workloads.Files.Tests;
 [Collection(VolumesGroup.Name)]
 public sealed class ConsistencyCheckTests(TestVolumes volumes) : IAsyncLifetime
 {
-    private StoragePool _pool = null!;
+    private TestPool _testPool = null!;
     private FilesWorkload _workload = null!;
-    private Contracts.Spi.IObjectStore _store = null!;
+
+    private StoragePool _pool => _testPool.Pool;
 
     public async Task InitializeAsync()
     {
-        var plugin = new DiskStoragePlugin();
-        await plugin.InitializeAsync(new TestHost.TestPluginContext(new ConfigurationBuilder().Build(), NullLoggerFactory.Instance), CancellationToken.None);
-        _store = await plugin.OpenStoreAsync(new ConfigurationBuilder().AddInMemoryCollection([new("Path", Path.Combine(volumes.NewOutsideFolder(), "pool"))]).Build(), CancellationToken.None);
-        _pool = await StoragePool.CreateAsync(_store, new PoolCreateOptions { Credentials = PoolCredentials.None }, CancellationToken.None);
+        _testPool = await TestPool.CreateAsync(volumes.NewOutsideFolder());
         _workload = await TestHost.StartWorkloadAsync();
     }
 
     public async Task DisposeAsync()
     {
-        _pool.Dispose();
-        await _store.DisposeAsync();
+        await _workload.DisposeAsync();
+        await _testPool.DisposeAsync();
     }
 
     private ProtectionEngine Engine => new(_pool, NullLogger<ProtectionEngine>.Instance);

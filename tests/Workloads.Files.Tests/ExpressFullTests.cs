@@ -2,11 +2,8 @@ using System.Security.Cryptography;
 using Dpm.Contracts.Workloads;
 using Dpm.Protection;
 using Dpm.Storage;
-using Dpm.Storage.Crypto;
-using Dpm.Storage.Disk;
 using Dpm.Storage.Manifests;
 using Dpm.Workloads.Files.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dpm.Workloads.Files.Tests;
@@ -26,17 +23,15 @@ public sealed class ExpressFullTests(TestVolumes volumes) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var plugin = new DiskStoragePlugin();
-        await plugin.InitializeAsync(new TestHost.TestPluginContext(new ConfigurationBuilder().Build(), NullLoggerFactory.Instance), CancellationToken.None);
-        var store = await plugin.OpenStoreAsync(new ConfigurationBuilder().AddInMemoryCollection([new("Path", Path.Combine(volumes.NewOutsideFolder(), "pool"))]).Build(), CancellationToken.None);
-        _cleanup.Add(store);
-        _pool = await StoragePool.CreateAsync(store, new PoolCreateOptions { Credentials = PoolCredentials.None }, CancellationToken.None);
+        var pool = await TestPool.CreateAsync(volumes.NewOutsideFolder());
+        _pool = pool.Pool;
         _workload = await TestHost.StartWorkloadAsync();
+        _cleanup.Add(_workload);
+        _cleanup.Add(pool);
     }
 
     public async Task DisposeAsync()
     {
-        _pool.Dispose();
         foreach (var item in _cleanup)
         {
             await item.DisposeAsync();
@@ -128,6 +123,13 @@ public sealed class ExpressFullTests(TestVolumes volumes) : IAsyncLifetime
             var expected = Keep(source, fileSystem);
             var result = await SyncAsync(source, previous);
             Assert.Empty(result.ChangedWhileRead);
+            if (round > 0)
+            {
+                // The change journal told what changed: no full comparison, only the changed paths listed.
+                Assert.Null(result.FullEnumerationReason);
+                Assert.InRange(result.ItemsListed, 1, result.RecoveryPoint.Items.Count / 4);
+            }
+
             points.Add((result.RecoveryPoint, expected));
             previous = result.RecoveryPoint;
         }

@@ -41,10 +41,10 @@ public sealed class ProtectionTests(TestVolumes volumes)
     }
 
     [Fact]
-    public async Task Snapshot_WithoutPointInTimeImage_IsLiveWithTornReadDetectionAndFullEveryTime()
+    public async Task Snapshot_WithoutPointInTimeImageOrJournal_IsLiveWithTornReadDetectionAndFullEveryTime()
     {
         var folder = volumes.NewFolder();
-        var workload = await TestHost.StartWorkloadAsync();
+        var (workload, _) = await TestHost.StartAsync(new Dictionary<string, string?> { ["ChangeJournal"] = "none" });
         await using var session = await workload.OpenProtectionSessionAsync(TestHost.Folder(folder), new(), None);
         await session.PrepareAsync(None);
 
@@ -61,7 +61,7 @@ public sealed class ProtectionTests(TestVolumes volumes)
         Assert.True(first.IsFull);
         Assert.Null(first.FullEnumerationReason);
         Assert.True(next.IsFull);
-        Assert.Equal("no change journal yet", next.FullEnumerationReason);
+        Assert.Equal("the change journal is turned off", next.FullEnumerationReason);
         Assert.Equal([""], await Paths(next));
     }
 

@@ -153,8 +153,16 @@ internal static class ProtectionCommands
         var p = outcome.RecoveryPoint;
         console.MarkupLineInterpolated($"Recovery point [green]{p.Id}[/] of {p.DataSourceName} ({p.Consistency}) in {outcome.Seconds:0.0} s");
         console.WriteLine(string.Create(Culture,
-            $"{p.Items} items, {Size(p.Bytes)}; read {Size(p.BytesRead)} ({outcome.ItemsRead} files), reused {outcome.ItemsReused} unchanged files; new data {Size(p.NewBytes)}, stored {Size(p.StoredBytes)}"));
-        if (outcome.FullEnumerationReason is { } why)
+            $"{p.Items} items ({outcome.ItemsListed} looked at), {Size(p.Bytes)}; read {Size(p.BytesRead)} ({outcome.ItemsRead} files), reused {outcome.ItemsReused} unchanged files; new data {Size(p.NewBytes)}, stored {Size(p.StoredBytes)}"));
+        if (outcome.ReplicaInconsistentReason is { } lost)
+        {
+            console.MarkupLineInterpolated($"[yellow]The replica was possibly inconsistent[/]: {lost}");
+            if (outcome.ConsistencyCheck is { } check)
+            {
+                RenderCheck(console, check);
+            }
+        }
+        else if (outcome.FullEnumerationReason is { } why)
         {
             console.WriteLine($"Every item was compared: {why}");
         }

@@ -20,7 +20,10 @@ public enum ChangeKind
     /// <summary>Only the item's metadata changed.</summary>
     MetadataChanged = 3,
 
-    /// <summary>The item is gone.</summary>
+    /// <summary>
+    /// The item is gone, and with a folder everything below it, except what the same enumeration lists again
+    /// after it (a folder replaced or moved is reported gone, then listed as it is now).
+    /// </summary>
     Deleted = 4,
 }
 
@@ -40,6 +43,13 @@ public sealed record ChangeEnumeration
 
     /// <summary>Why the enumeration is full although a token was given (journal overflow, agent restart...).</summary>
     public string? FullEnumerationReason { get; init; }
+
+    /// <summary>
+    /// True when the plugin lost track of changes it should have seen (its journal overflowed, the agent
+    /// restarted): the replica may be inconsistent in ways the metadata alone doesn't show, so the host runs a
+    /// consistency check instead of a plain synchronization. Comes with <see cref="IsFull"/> and a reason.
+    /// </summary>
+    public bool ReplicaInconsistent { get; init; }
 
     /// <summary>The changes, or every item when <see cref="IsFull"/>.</summary>
     public required IAsyncEnumerable<ItemChange> Changes { get; init; }

@@ -73,15 +73,17 @@ internal sealed class ProtectionService(
             var clock = Stopwatch.StartNew();
             var level = request.Heavy ? ConsistencyCheckLevel.Heavy : ConsistencyCheckLevel.Light;
             var result = await engine.CheckConsistencyAsync(plugin, sync, level, null, cancellationToken);
-            return new ConsistencyCheckResultDto
-            {
-                Level = level,
-                ItemsCompared = result.ItemsCompared,
-                BytesCompared = result.BytesCompared,
-                Inconsistencies = [.. result.Inconsistencies.Select(i => new InconsistencyInfo(i.Path, i.Reason))],
-                Repair = result.Repair is { } repair ? ToOutcome(repair, clock.Elapsed) : null,
-            };
+            return ToCheck(result, clock.Elapsed);
         }, cancellationToken);
+
+    private static ConsistencyCheckResultDto ToCheck(ConsistencyCheckOutcome result, TimeSpan elapsed) => new()
+    {
+        Level = result.Level,
+        ItemsCompared = result.ItemsCompared,
+        BytesCompared = result.BytesCompared,
+        Inconsistencies = [.. result.Inconsistencies.Select(i => new InconsistencyInfo(i.Path, i.Reason))],
+        Repair = result.Repair is { } repair ? ToOutcome(repair, elapsed) : null,
+    };
 
     /// <summary>
     /// The common part of synchronization and consistency check: the pool, the plugin, the licence, one run per
@@ -157,6 +159,9 @@ internal sealed class ProtectionService(
         FullEnumerationReason = result.FullEnumerationReason,
         FreezeNotSupportedReason = result.FreezeNotSupportedReason,
         Seconds = elapsed.TotalSeconds,
+        ItemsListed = result.ItemsListed,
+        ReplicaInconsistentReason = result.ReplicaInconsistentReason,
+        ConsistencyCheck = result.ConsistencyCheck is { } check ? ToCheck(check, elapsed) : null,
     };
 
     public async Task<Outcome<IReadOnlyList<RecoveryPointSummary>>> ListRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken)

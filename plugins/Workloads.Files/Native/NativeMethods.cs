@@ -60,11 +60,44 @@ internal static unsafe partial class NativeMethods
     public const int EMLink = 31;
     public const int ENoData = 61;
     public const int ENotSup = 95;
+    public const int EAgain = 11;
+    public const int ENoSpc = 28;
+
+    public const int InNonBlock = 0x800;
+    public const int InCloExec = 0x80000;
+    public const uint InModify = 0x2;
+    public const uint InAttrib = 0x4;
+    public const uint InMovedFrom = 0x40;
+    public const uint InMovedTo = 0x80;
+    public const uint InCreate = 0x100;
+    public const uint InDelete = 0x200;
+    public const uint InDeleteSelf = 0x400;
+    public const uint InMoveSelf = 0x800;
+    public const uint InUnmount = 0x2000;
+    public const uint InQueueOverflow = 0x4000;
+    public const uint InIgnored = 0x8000;
+    public const uint InOnlyDir = 0x1000000;
+    public const uint InDontFollow = 0x2000000;
+    public const uint InExclUnlink = 0x4000000;
+    public const uint InIsDir = 0x40000000;
+    public const short PollIn = 1;
 
     private static bool IsArm => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
 
     [LibraryImport(Libc, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int OpenAt(int dirFd, string path, int flags, uint mode);
+
+    [LibraryImport(Libc, EntryPoint = "inotify_init1", SetLastError = true)]
+    public static partial int InotifyInit(int flags);
+
+    [LibraryImport(Libc, EntryPoint = "inotify_add_watch", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int InotifyAddWatch(int fd, string path, uint mask);
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Libc, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
     [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
@@ -217,4 +250,13 @@ internal struct TimeSpec
 {
     public long Seconds;
     public long Nanoseconds;
+}
+
+/// <summary>struct pollfd.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short ReturnedEvents;
 }

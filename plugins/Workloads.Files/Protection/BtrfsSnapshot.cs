@@ -19,16 +19,10 @@ internal sealed class BtrfsSnapshot(LiveSnapshot tree, string snapshot, string p
 
     public DateTimeOffset TakenAt => tree.TakenAt;
 
-    public ChangeToken Token { get; } = ChangeTokens.Btrfs(generation);
+    public ChangeToken Token { get; } = ChangeTokens.Btrfs(generation, tree.JournalPosition);
 
-    public async ValueTask<ChangeEnumeration> EnumerateChangesAsync(ChangeToken? since, CancellationToken cancellationToken)
-    {
-        var all = await tree.EnumerateChangesAsync(null, cancellationToken);
-        return all with
-        {
-            FullEnumerationReason = since is null ? null : "the tree's metadata is compared in full (renames and deletions); changed files are read by their changed extents only",
-        };
-    }
+    // The change journal tells which paths changed; btrfs tells which byte ranges of a changed file did.
+    public ValueTask<ChangeEnumeration> EnumerateChangesAsync(ChangeToken? since, CancellationToken cancellationToken) => tree.EnumerateChangesAsync(since, cancellationToken);
 
     public ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken) => tree.OpenItemAsync(item, cancellationToken);
 

@@ -16,6 +16,7 @@ internal sealed class FileProtectionSession(
     PathFilter filter,
     IReadOnlyList<string> exclude,
     bool useSnapshots,
+    ChangeJournals? journals,
     AccountNames accounts,
     TimeProvider timeProvider,
     ILogger logger) : IProtectionSession
@@ -43,6 +44,7 @@ internal sealed class FileProtectionSession(
         var inSubvolume = Path.GetRelativePath(subvolume, root) is "." ? "" : Path.GetRelativePath(subvolume, root);
         var prefix = $"dpm-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(DataSource.Id)).AsSpan(0, 6))}-";
         Btrfs.DeleteLeftovers(subvolume, prefix);
+        var (journal, noJournal) = CutJournal(inSubvolume.Length == 0 ? Btrfs.SnapshotFolder : null);
         var takenAt = timeProvider.GetUtcNow();
         var snapshot = Btrfs.Snapshot(subvolume, prefix + takenAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
         try
@@ -55,7 +57,7 @@ internal sealed class FileProtectionSession(
             // At the top of the subvolume, the snapshots' own folder is not data.
             var treeFilter = inSubvolume.Length == 0 ? new PathFilter(filter.IncludePatterns, [.. exclude, "/" + Btrfs.SnapshotFolder]) : filter;
             FilesLog.BtrfsSnapshot(logger, root, snapshot, generation);
-            return new BtrfsSnapshot(new LiveSnapshot(snapshotRoot, directory, treeFilter, takenAt, accounts, logger), snapshot, inSubvolume, generation);
+            return new BtrfsSnapshot(new LiveSnapshot(snapshotRoot, directory, treeFilter, takenAt, accounts, logger, journal, noJournal), snapshot, inSubvolume, generation);
         }
         catch
         {
@@ -66,11 +68,48 @@ internal sealed class FileProtectionSession(
 
     private LiveSnapshot TakeLiveSnapshot()
     {
+        var (journal, noJournal) = CutJournal(skipFolder: null);
         var directory = Posix.TryOpenDirectory(root, out var errno)
             ?? throw new DirectoryNotFoundException($"The folder '{root}' of data source {DataSource.Id} can't be opened: {Posix.Describe(errno)}");
         var takenAt = timeProvider.GetUtcNow();
         FilesLog.LiveSnapshot(logger, root, takenAt);
-        return new LiveSnapshot(root, directory, filter, takenAt, accounts, logger);
+        return new LiveSnapshot(root, directory, filter, takenAt, accounts, logger, journal, noJournal);
+    }
+
+    /// <summary>
+    /// Cuts the data source's change journal (starting it on the first synchronization) before the snapshot:
+    /// what changes after the cut is in the next synchronization's changes, even if this snapshot saw it too.
+    /// </summary>
+    private (JournalCut? Cut, string? Problem) CutJournal(string? skipFolder)
+    {
+        if (journals is null)
+        {
+            return (null, "the change journal is turned off");
+        }
+
+        if (filter.HasIncludes)
+        {
+            return (null, "include rules are applied by walking the whole tree");
+        }
+
+        Func<string, bool> skip = skipFolder is null ? _ => false : path => path == skipFolder || path.StartsWith(skipFolder + "/", StringComparison.Ordinal);
+        var rules = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(string.Join('\n', filter.IncludePatterns) + "\0" + string.Join('\n', exclude))).AsSpan(0, 6));
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var journal = journals.Open(DataSource.Id, root, skip, out var problem);
+            if (journal is null)
+            {
+                return (null, problem);
+            }
+
+            if (journal.Cut() is { } cut)
+            {
+                return (new JournalCut(journal, new JournalPosition(journal.Epoch, cut, rules), journals), null);
+            }
+        }
+
+        return (null, "the change journal was lost again as soon as it started");
     }
 
     public ValueTask ThawAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;

@@ -11,7 +11,8 @@ namespace Dpm.Workloads.Files.Protection;
 /// <summary>
 /// The "snapshot" of a file system that can't make one: the live tree, read through a handle on the root
 /// folder taken at snapshot time. Every file is re-checked after it was read
-/// (<see cref="ConfirmUnchangedAsync"/>), so a torn read is never recorded as good.
+/// (<see cref="ConfirmUnchangedAsync"/>), so a torn read is never recorded as good. With a change journal cut
+/// before the snapshot, the changes since an earlier cut are the journal's changed paths, not a walk of the tree.
 /// </summary>
 internal sealed class LiveSnapshot(
     string root,
@@ -19,7 +20,9 @@ internal sealed class LiveSnapshot(
     PathFilter filter,
     DateTimeOffset takenAt,
     AccountNames accounts,
-    ILogger logger) : IDataSourceSnapshot
+    ILogger logger,
+    JournalCut? journal = null,
+    string? noJournalReason = null) : IDataSourceSnapshot
 {
     private readonly ConcurrentDictionary<string, FileIdentity> _opened = new(StringComparer.Ordinal);
     private readonly Lock _parentGate = new();
@@ -30,17 +33,126 @@ internal sealed class LiveSnapshot(
 
     public DateTimeOffset TakenAt { get; } = takenAt;
 
-    public ChangeToken Token { get; } = ChangeTokens.Live(takenAt);
+    public ChangeToken Token { get; } = ChangeTokens.Live(takenAt, journal?.Position);
+
+    /// <summary>The change journal's position at this snapshot, if a journal runs.</summary>
+    public JournalPosition? JournalPosition => journal?.Position;
 
     public ValueTask<ChangeEnumeration> EnumerateChangesAsync(ChangeToken? since, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(rootDirectory.IsClosed, this);
-        return ValueTask.FromResult(new ChangeEnumeration
+        return ValueTask.FromResult(since is null ? Full(null) : FromJournal(since));
+    }
+
+    /// <summary>The changes since <paramref name="since"/> as the change journal tells them, or every item and why.</summary>
+    private ChangeEnumeration FromJournal(ChangeToken since)
+    {
+        if (journal is null)
         {
-            IsFull = true,
-            FullEnumerationReason = since is null ? null : "no change journal yet",
-            Changes = EnumerateAllAsync(CancellationToken.None),
-        });
+            return Full(noJournalReason ?? "no change journal runs");
+        }
+
+        if (ChangeTokens.TryReadJournal(since) is not { } from)
+        {
+            return Full("the previous recovery point holds no change journal position");
+        }
+
+        if (from.Rules != journal.Position.Rules)
+        {
+            return Full("the include and exclude rules changed");
+        }
+
+        if (from.Epoch != journal.Position.Epoch)
+        {
+            return Full(
+                journal.Journals.RetiredReason(from.Epoch) is { } lost
+                    ? "the change journal was lost: " + lost
+                    : "the change journal was started afresh since the previous synchronization (the agent or server restarted), so changes in between were not watched",
+                replicaInconsistent: true);
+        }
+
+        if (journal.Journal.Query(from.Cut, journal.Position.Cut, out var problem) is not { } changed)
+        {
+            return Full(problem, replicaInconsistent: problem == journal.Journal.LostReason);
+        }
+
+        var walker = new TreeWalker(root, rootDirectory, filter, accounts, logger);
+        var subtrees = changed.Where(c => c.Subtree).Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
+        var direct = new List<(string Path, bool Subtree, ProtectedItem? Item)>();
+        foreach (var (path, subtree) in changed.OrderBy(c => c.Path, StringComparer.Ordinal))
+        {
+            if (UnderAny(path, subtrees))
+            {
+                continue; // its folder is looked at whole
+            }
+
+            var item = walker.DescribeOne(path);
+            if (item?.Metadata?.HardLinkKey is not null)
+            {
+                // A write through another name of the file is reported under that name only.
+                return Full("a changed file has other hard links, and the journal sees a change only under the name it was made through");
+            }
+
+            direct.Add((path, subtree, item));
+        }
+
+        FilesLog.JournalChanges(logger, root, changed.Count, subtrees.Count);
+        return new ChangeEnumeration { IsFull = false, Changes = EnumerateJournalAsync(walker, direct, CancellationToken.None) };
+    }
+
+    private ChangeEnumeration Full(string? reason, bool replicaInconsistent = false) => new()
+    {
+        IsFull = true,
+        FullEnumerationReason = reason,
+        ReplicaInconsistent = replicaInconsistent,
+        Changes = EnumerateAllAsync(CancellationToken.None),
+    };
+
+    private static bool UnderAny(string path, HashSet<string> folders)
+    {
+        for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
+        {
+            if (folders.Contains(path[..cut]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The journal's changes: a path whose whole folder changed (created, deleted, moved) is first reported
+    /// gone, with everything below it, then listed again as it is now; any other path as it is now, or gone.
+    /// </summary>
+    private static async IAsyncEnumerable<ItemChange> EnumerateJournalAsync(
+        TreeWalker walker, List<(string Path, bool Subtree, ProtectedItem? Item)> changes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        foreach (var (path, subtree, item) in changes)
+        {
+            if ((subtree || item is null) && path.Length > 0)
+            {
+                yield return new ItemChange(new ProtectedItem { Path = path, Kind = item?.Kind ?? ProtectedItemKind.File }, ChangeKind.Deleted);
+            }
+
+            if (item is null)
+            {
+                continue;
+            }
+
+            if (subtree && item.Kind == ProtectedItemKind.Directory)
+            {
+                foreach (var below in walker.Walk(path, cancellationToken))
+                {
+                    yield return new ItemChange(below, ChangeKind.Added);
+                }
+            }
+            else
+            {
+                yield return new ItemChange(item, ChangeKind.Modified);
+            }
+        }
     }
 
     public ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken)
@@ -179,3 +291,6 @@ internal sealed class LiveSnapshot(
 
     private sealed record FileIdentity(uint DevMajor, uint DevMinor, ulong Inode);
 }
+
+/// <summary>A change journal as it was cut for a snapshot, and the plugin's journals that know why an older one was lost.</summary>
+internal sealed record JournalCut(ChangeJournal Journal, JournalPosition Position, ChangeJournals Journals);

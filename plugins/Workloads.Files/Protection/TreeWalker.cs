@@ -19,19 +19,39 @@ internal sealed class TreeWalker(string root, SafeFileHandle rootDirectory, Path
     private long _unreadable;
 
     /// <summary>The items below the root, the root itself ("") first.</summary>
-    public IEnumerable<ProtectedItem> Walk(CancellationToken cancellationToken)
+    public IEnumerable<ProtectedItem> Walk(CancellationToken cancellationToken) => Walk("", cancellationToken);
+
+    /// <summary>
+    /// The folder <paramref name="start"/> (a path below the root, "" for the root) and every item below it, the
+    /// folder first; nothing when it is no longer a folder reached through folders of this file system.
+    /// </summary>
+    public IEnumerable<ProtectedItem> Walk(string start, CancellationToken cancellationToken)
     {
         if (!Posix.TryStat(rootDirectory, "", out var rootStat, out var errno))
         {
             throw Posix.Error("statx", root, errno);
         }
 
-        _items++;
-        yield return Describe("", rootStat, rootDirectory, null);
+        var startDirectory = start.Length == 0 ? rootDirectory : OpenFolder(start);
+        if (startDirectory is null)
+        {
+            yield break;
+        }
 
-        var stack = new List<Frame> { new(rootDirectory, "", ReadNames(rootDirectory, ""), emitted: true, ownsHandle: false) };
+        var startStat = rootStat;
+        if (start.Length > 0 && (!Posix.TryStat(startDirectory, "", out startStat, out _) || IsOtherMount(startStat, rootStat)))
+        {
+            startDirectory.Dispose();
+            yield break;
+        }
+
+
+        var stack = new List<Frame> { new(startDirectory, start, ReadNames(startDirectory, start), emitted: true, ownsHandle: start.Length > 0) };
         try
         {
+            _items++;
+            yield return Describe(start, startStat, startDirectory, null);
+
             while (stack.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -130,8 +150,64 @@ internal sealed class TreeWalker(string root, SafeFileHandle rootDirectory, Path
                 frame.Dispose();
             }
 
-            FilesLog.Enumerated(logger, root, _items, _special, _mounts, _unreadable);
+            if (start.Length == 0)
+            {
+                FilesLog.Enumerated(logger, root, _items, _special, _mounts, _unreadable);
+            }
         }
+    }
+
+    /// <summary>
+    /// The item at <paramref name="path"/> as a walk would describe it, or null when the walk would not list it:
+    /// gone, excluded, reached through a link or another file system, or a socket, FIFO or device.
+    /// </summary>
+    public ProtectedItem? DescribeOne(string path)
+    {
+        if (filter.IsExcluded(path) || !filter.IsIncluded(path))
+        {
+            return path.Length == 0 ? throw new ArgumentException("The root can't be excluded.", nameof(path)) : null;
+        }
+
+        if (!Posix.TryStat(rootDirectory, "", out var rootStat, out var errno))
+        {
+            throw Posix.Error("statx", root, errno);
+        }
+
+        if (path.Length == 0)
+        {
+            return Describe("", rootStat, rootDirectory, null);
+        }
+
+        var cut = path.LastIndexOf('/');
+        using var parent = cut < 0 ? Posix.TryOpen(rootDirectory, ".", NativeMethods.ORdOnly | NativeMethods.ODirectory, 0, out _) : OpenFolder(path[..cut]);
+        var name = path[(cut + 1)..];
+        if (parent is null || !Posix.TryStat(parent, name, out var stat, out _)
+            || !(stat.IsDirectory || stat.IsRegular || stat.IsSymbolicLink) || (stat.IsDirectory && IsOtherMount(stat, rootStat)))
+        {
+            return null;
+        }
+
+        var item = Describe(path, stat, parent, name);
+        return item.Kind == ProtectedItemKind.SymbolicLink && item.Metadata?.LinkTarget is null ? null : item;
+    }
+
+    /// <summary>Opens a folder below the root through real folders only, or null when it can't be reached so.</summary>
+    private SafeFileHandle? OpenFolder(string path)
+    {
+        var current = Posix.TryOpen(rootDirectory, ".", NativeMethods.ORdOnly | NativeMethods.ODirectory, 0, out _);
+        foreach (var segment in path.Split('/'))
+        {
+            if (current is null)
+            {
+                break;
+            }
+
+            var next = Posix.TryOpenDirectoryNoFollow(current, segment, out _);
+            current.Dispose();
+            current = next;
+        }
+
+        return current;
     }
 
     /// <summary>
