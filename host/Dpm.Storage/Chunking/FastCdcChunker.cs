@@ -6,15 +6,17 @@ namespace Dpm.Storage.Chunking;
 /// <summary>
 /// Content-defined chunking with FastCDC's gear hash and normalized chunking: cut points depend on the
 /// content, so an insertion shifts only the chunks around it. Sizes between <see cref="MinSize"/> and
-/// <see cref="MaxSize"/>, averaging about <see cref="AverageSize"/> (defaults 512 KiB / 1 MiB / 4 MiB).
+/// <see cref="MaxSize"/>, averaging about <see cref="AverageSize"/> (defaults 128 KiB / 256 KiB / 1 MiB: a page
+/// written inside a large file costs one rebuilt chunk, so chunks are small enough that an express full of a
+/// database or disk image stores little more than its changes).
 /// The gear table is fixed forever: changing it would change every chunk boundary and defeat dedup
 /// against existing pools.
 /// </summary>
 public sealed class FastCdcChunker : IChunker
 {
-    public const int DefaultMinSize = 512 << 10;
-    public const int DefaultAverageSize = 1 << 20;
-    public const int DefaultMaxSize = 4 << 20;
+    public const int DefaultMinSize = 128 << 10;
+    public const int DefaultAverageSize = 256 << 10;
+    public const int DefaultMaxSize = 1 << 20;
 
     private static readonly ulong[] Gear = BuildGear();
     private readonly ulong _maskSmall;

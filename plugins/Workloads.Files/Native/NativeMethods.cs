@@ -41,6 +41,7 @@ internal static unsafe partial class NativeMethods
 
     public const int SeekData = 3;
     public const int SeekHole = 4;
+    public const int FadviseRandom = 1;
     public const int FadviseSequential = 2;
     public const uint RenameNoReplace = 1;
     public const long UtimeOmit = (1L << 30) - 2;

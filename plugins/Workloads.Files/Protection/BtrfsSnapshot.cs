@@ -13,6 +13,7 @@ namespace Dpm.Workloads.Files.Protection;
 internal sealed class BtrfsSnapshot(LiveSnapshot tree, string snapshot, string pathInSnapshot, long generation) : IDataSourceSnapshot, IBlockChangeTracking
 {
     private readonly Lock _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _patched = new(StringComparer.Ordinal);
     private (long Since, Dictionary<string, List<ByteRange>>? Changed)? _changes;
 
     public SnapshotConsistency Consistency => SnapshotConsistency.CrashConsistent;
@@ -24,7 +25,17 @@ internal sealed class BtrfsSnapshot(LiveSnapshot tree, string snapshot, string p
     // The change journal tells which paths changed; btrfs tells which byte ranges of a changed file did.
     public ValueTask<ChangeEnumeration> EnumerateChangesAsync(ChangeToken? since, CancellationToken cancellationToken) => tree.EnumerateChangesAsync(since, cancellationToken);
 
-    public ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken) => tree.OpenItemAsync(item, cancellationToken);
+    public async ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken)
+    {
+        var stream = await tree.OpenItemAsync(item, cancellationToken);
+        if (stream is FileStream file && _patched.ContainsKey(item.Path))
+        {
+            // Only the changed ranges are read: read ahead of them would fetch what is not needed.
+            _ = Native.NativeMethods.PosixFadvise(Native.Posix.Fd(file.SafeFileHandle), 0, 0, Native.NativeMethods.FadviseRandom);
+        }
+
+        return stream;
+    }
 
     // The snapshot is read-only: nothing changes while it is read.
     public ValueTask<ItemReadCheck> ConfirmUnchangedAsync(ProtectedItem item, CancellationToken cancellationToken) => ValueTask.FromResult(ItemReadCheck.Unchanged);
@@ -74,6 +85,7 @@ internal sealed class BtrfsSnapshot(LiveSnapshot tree, string snapshot, string p
         }
 
         var key = pathInSnapshot.Length == 0 ? item.Path : pathInSnapshot + "/" + item.Path;
+        _patched[item.Path] = true;
         return ValueTask.FromResult<IReadOnlyList<ByteRange>?>(changed.TryGetValue(key, out var ranges) ? ranges : []);
     }
 
