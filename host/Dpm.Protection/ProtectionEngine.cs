@@ -122,6 +122,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
                 result = await StoreSnapshotAsync(snapshot, request, since, changes, freeze, progress, cancellationToken);
             }
 
+            Log.Synchronized(logger, request.DataSource.Name, result.RecoveryPoint.Id, snapshotTime.TotalSeconds, result.Timings.Items.TotalSeconds, result.Timings.Commit.TotalSeconds, clock.Elapsed.TotalSeconds);
             return result with { Timings = (snapshotTime, result.Timings.Items, result.Timings.Commit) };
         }
     }
@@ -407,7 +408,6 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
 
         var itemsTime = clock.Elapsed;
         var manifest = await writer.CommitAsync(cancellationToken);
-        Log.Synchronized(logger, request.DataSource.Name, manifest.Id, itemsTime.TotalSeconds, (clock.Elapsed - itemsTime).TotalSeconds, writer.Stats.BytesRead);
         return new SynchronizationResult
         {
             Timings = (TimeSpan.Zero, itemsTime, clock.Elapsed - itemsTime),
@@ -527,8 +527,8 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{DataSource}: {Level} consistency check compared {Items} items, {Inconsistent} inconsistent")]
         public static partial void ConsistencyChecked(ILogger logger, string dataSource, ConsistencyCheckLevel level, long items, int inconsistent);
 
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{DataSource}: recovery point {RecoveryPoint}; items {ItemsSeconds:0.00} s, commit {CommitSeconds:0.00} s, {BytesRead} bytes read")]
-        public static partial void Synchronized(ILogger logger, string dataSource, string recoveryPoint, double itemsSeconds, double commitSeconds, long bytesRead);
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{DataSource}: recovery point {RecoveryPoint}; snapshot {SnapshotSeconds:0.00} s, items {ItemsSeconds:0.00} s, commit {CommitSeconds:0.00} s, {TotalSeconds:0.00} s in all")]
+        public static partial void Synchronized(ILogger logger, string dataSource, string recoveryPoint, double snapshotSeconds, double itemsSeconds, double commitSeconds, double totalSeconds);
 
         [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "'{Path}' in {DataSource} kept changing while it was read; it is not in this recovery point")]
         public static partial void ChangedWhileRead(ILogger logger, string path, string dataSource);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Caching.Memory;
 using Dpm.Contracts.Spi;
 using Dpm.Storage.Chunking;
 using Dpm.Storage.Crypto;
@@ -25,6 +26,14 @@ public sealed class StoragePool : IDisposable
     private readonly byte[]? _masterKey;
     private bool _disposed;
     private readonly ThreadLocal<Decompressor> _decompressor = new(() => new Decompressor(), trackAllValues: true);
+
+    // Manifests never change once written: each data source's latest one, as written or read, is kept, so a
+    // synchronization doesn't decode it again; up to ManifestCacheItems items in all. Recovery and verification
+    // always read the pool's copy, so damage to it is seen.
+    private readonly MemoryCache _manifests = new(new MemoryCacheOptions { SizeLimit = ManifestCacheItems, CompactionPercentage = 0.5 });
+
+    /// <summary>How many items the manifests kept in memory may hold in all.</summary>
+    public const long ManifestCacheItems = 250_000;
 
     private StoragePool(IObjectStore store, PoolConfig config, byte[]? masterKey, TimeProvider time)
     {
@@ -207,20 +216,21 @@ public sealed class StoragePool : IDisposable
             catch (PoolDataException ex)
             {
                 damaged.Add((name, ex.Message));
+                _manifests.Remove(key); // the copy in memory is good, but the pool's isn't: don't hide it
             }
         }
 
         return (manifests, damaged);
     }
 
-    /// <summary>The newest readable recovery point of a data source (the one a synchronization continues from), or null.</summary>
+    /// <summary>The newest readable recovery point of a data source (the one a synchronization continues from), or null; kept in memory.</summary>
     public async Task<RecoveryPointManifest?> ReadLatestManifestAsync(string dataSourceId, CancellationToken cancellationToken)
     {
         foreach (var (key, id) in (await ListRecoveryPointIdsAsync(dataSourceId, cancellationToken)).Reverse())
         {
             try
             {
-                return await ReadManifestObjectAsync($"{RecoveryPointManifest.Prefix}{key}/{id}", cancellationToken);
+                return await ReadLatestManifestObjectAsync(key, $"{RecoveryPointManifest.Prefix}{key}/{id}", cancellationToken);
             }
             catch (PoolDataException)
             {
@@ -484,6 +494,27 @@ public sealed class StoragePool : IDisposable
         }
     }
 
+    /// <summary>A data source's latest manifest as kept in memory, or read (and then kept).</summary>
+    private async Task<RecoveryPointManifest?> ReadLatestManifestObjectAsync(string dataSourceKey, string objectName, CancellationToken cancellationToken)
+    {
+        if (_manifests.TryGetValue(dataSourceKey, out RecoveryPointManifest? known) && known!.ObjectName == objectName)
+        {
+            return known;
+        }
+
+        var manifest = await ReadManifestObjectAsync(objectName, cancellationToken);
+        Remember(manifest);
+        return manifest;
+    }
+
+    private void Remember(RecoveryPointManifest? manifest)
+    {
+        if (manifest is not null && manifest.Items.Count < ManifestCacheItems)
+        {
+            _manifests.Set(RecoveryPointManifest.DataSourceKey(manifest.DataSourceId), manifest, new MemoryCacheEntryOptions { Size = manifest.Items.Count + 1 });
+        }
+    }
+
     internal async Task WriteManifestAsync(RecoveryPointManifest manifest, CancellationToken cancellationToken)
     {
         var bytes = MetadataCodec.EncodeJson(Cipher, manifest.ObjectName, manifest, RecoveryPointManifest.Json, Config.CompressionLevel);
@@ -491,6 +522,8 @@ public sealed class StoragePool : IDisposable
         {
             throw new InvalidOperationException($"recovery point '{manifest.Id}' already exists");
         }
+
+        Remember(manifest);
     }
 
     internal static async Task<byte[]?> ReadObjectAsync(IObjectStore store, string name, CancellationToken cancellationToken)
@@ -558,6 +591,7 @@ public sealed class StoragePool : IDisposable
         }
 
         _decompressor.Dispose();
+        _manifests.Dispose();
         if (_masterKey is not null)
         {
             CryptographicOperations.ZeroMemory(_masterKey);

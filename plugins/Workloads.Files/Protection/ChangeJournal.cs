@@ -244,8 +244,9 @@ internal sealed unsafe class ChangeJournal : IDisposable
             return; // a name the walker can't represent, or a folder that is not data
         }
 
-        var folderArrived = (mask & NativeMethods.InIsDir) != 0 && (mask & (NativeMethods.InCreate | NativeMethods.InMovedTo)) != 0;
-        Mark(path, subtree: folderArrived || (mask & (NativeMethods.InDelete | NativeMethods.InMovedFrom | NativeMethods.InMovedTo)) != 0);
+        var isFolder = (mask & NativeMethods.InIsDir) != 0;
+        var folderArrived = isFolder && (mask & (NativeMethods.InCreate | NativeMethods.InMovedTo)) != 0;
+        Mark(path, subtree: isFolder && (mask & (NativeMethods.InCreate | NativeMethods.InDelete | NativeMethods.InMovedFrom | NativeMethods.InMovedTo)) != 0);
         if (folderArrived)
         {
             WatchTree(path); // a folder moved within the tree keeps its watches, which now name the new path

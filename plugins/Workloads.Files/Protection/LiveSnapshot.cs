@@ -78,26 +78,26 @@ internal sealed class LiveSnapshot(
 
         var walker = new TreeWalker(root, rootDirectory, filter, accounts, logger);
         var subtrees = changed.Where(c => c.Subtree).Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
-        var direct = new List<(string Path, bool Subtree, ProtectedItem? Item)>();
-        foreach (var (path, subtree) in changed.OrderBy(c => c.Path, StringComparer.Ordinal))
+        var direct = changed.Where(c => !UnderAny(c.Path, subtrees)).OrderBy(c => c.Path, StringComparer.Ordinal).ToList(); // below a whole folder: looked at with it
+        var items = new ProtectedItem?[direct.Count];
+        try
         {
-            if (UnderAny(path, subtrees))
-            {
-                continue; // its folder is looked at whole
-            }
+            // Looking up a path is mostly waiting for the disk when the metadata isn't cached: many at a time, so it sees a queue.
+            Parallel.For(0, direct.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => items[i] = walker.DescribeOne(direct[i].Path));
+        }
+        catch (AggregateException ex)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+        }
 
-            var item = walker.DescribeOne(path);
-            if (item?.Metadata?.HardLinkKey is not null)
-            {
-                // A write through another name of the file is reported under that name only.
-                return Full("a changed file has other hard links, and the journal sees a change only under the name it was made through");
-            }
-
-            direct.Add((path, subtree, item));
+        if (items.Any(item => item?.Metadata?.HardLinkKey is not null))
+        {
+            // A write through another name of the file is reported under that name only.
+            return Full("a changed file has other hard links, and the journal sees a change only under the name it was made through");
         }
 
         FilesLog.JournalChanges(logger, root, changed.Count, subtrees.Count);
-        return new ChangeEnumeration { IsFull = false, Changes = EnumerateJournalAsync(walker, direct, CancellationToken.None) };
+        return new ChangeEnumeration { IsFull = false, Changes = EnumerateJournalAsync(walker, [.. direct.Select((c, i) => (c.Path, c.Subtree, items[i]))], CancellationToken.None) };
     }
 
     private ChangeEnumeration Full(string? reason, bool replicaInconsistent = false) => new()
