@@ -5,6 +5,7 @@ using Dpm.Contracts.Workloads;
 using Dpm.PoolTool;
 using Dpm.Protection;
 using Dpm.Storage;
+using Dpm.Storage.Chunking;
 using Dpm.Storage.Crypto;
 using Microsoft.Extensions.Logging;
 
@@ -24,14 +25,28 @@ var point = new Option<string>("--recovery-point") { Description = "A recovery p
 
 var unencrypted = new Option<bool>("--unencrypted") { Description = "Create the pool without encryption (on purpose)" };
 var level = new Option<int>("--compression-level") { Description = "zstd level 1-19 (1: fastest; higher levels store a little less for much more CPU)", DefaultValueFactory = _ => 1 };
-var init = new Command("init", "Create a storage pool in an empty folder") { pool, keyFile, unencrypted, level };
+var chunkSizes = new Option<string>("--chunk-sizes")
+{
+    Description = "Content-defined chunk sizes in KiB, MIN/AVERAGE/MAX (the average a power of two)",
+    DefaultValueFactory = _ => $"{FastCdcChunker.DefaultMinSize >> 10}/{FastCdcChunker.DefaultAverageSize >> 10}/{FastCdcChunker.DefaultMaxSize >> 10}",
+};
+var init = new Command("init", "Create a storage pool in an empty folder") { pool, keyFile, unencrypted, level, chunkSizes };
 init.SetAction((parse, ct) => Do(async () =>
 {
     await using var host = await LocalHost.StartAsync(ct);
     var store = await host.OpenStoreAsync(parse.GetValue(pool)!.FullName, ct);
     var credentials = parse.GetValue(unencrypted) ? PoolCredentials.None : Credentials(parse, create: true);
-    using var created = await StoragePool.CreateAsync(store, new PoolCreateOptions { Credentials = credentials, CompressionLevel = parse.GetValue(level) }, ct);
-    Console.WriteLine($"created pool {created.Config.Id} at {store.Location} ({created.Config.Encryption})");
+    var sizes = parse.GetValue(chunkSizes)!.Split('/').Select(size => int.TryParse(size, CultureInfo.InvariantCulture, out var kib) && kib is > 0 and <= 1 << 20 ? kib << 10 : -1).ToArray();
+    if (sizes is not [> 0 and var min, > 0 and var average, > 0 and var max])
+    {
+        throw new ArgumentException($"--chunk-sizes wants MIN/AVERAGE/MAX in KiB, like 128/256/1024 (got '{parse.GetValue(chunkSizes)}')");
+    }
+
+    using var created = await StoragePool.CreateAsync(
+        store,
+        new PoolCreateOptions { Credentials = credentials, CompressionLevel = parse.GetValue(level), ChunkMinSize = min, ChunkAverageSize = average, ChunkMaxSize = max },
+        ct);
+    Console.WriteLine($"created pool {created.Config.Id} at {store.Location} ({created.Config.Encryption}; chunks {min >> 10}/{average >> 10}/{max >> 10} KiB)");
 }));
 
 var source = new Argument<DirectoryInfo>("SOURCE") { Description = "The folder to back up" };
