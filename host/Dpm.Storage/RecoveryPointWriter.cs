@@ -51,12 +51,15 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         // All workers fill one pack while the previous one is written: two pack buffers in all.
         _pack = new PackBuffer(pool.Config.PackSize + (64 << 10));
         _spare = new PackBuffer(pool.Config.PackSize + (64 << 10));
-        _chunks = Channel.CreateBounded<RawChunk>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
+        // About 4 MiB of chunks wait for the workers (whatever the chunk size), so a worker rarely waits for the reader.
+        _chunks = Channel.CreateBounded<RawChunk>(new BoundedChannelOptions(Math.Clamp((4 << 20) / pool.Config.ChunkAverageSize, workers * 2, QueuedChunks)) { SingleWriter = true });
         _workers = [.. Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(_abort.Token)))];
     }
 
     /// <summary>Buffers for chunks on their way to the workers: a private pool, so that what it keeps is bounded.</summary>
-    private static readonly ArrayPool<byte> ChunkBuffers = ArrayPool<byte>.Create(FastCdcChunker.DefaultMaxSize, 4);
+    private static readonly ArrayPool<byte> ChunkBuffers = ArrayPool<byte>.Create(FastCdcChunker.DefaultMaxSize, QueuedChunks + 4);
+
+    private const int QueuedChunks = 16;
 
     /// <summary>How long a writer's lease runs before it must be renewed.</summary>
     public static TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
@@ -460,7 +463,9 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
             await _pendingWrite;
         }
 
-        _pendingWrite = WritePackAsync(_pack, cancellationToken);
+        // Sealing and writing the pack (synchronous file writes, fsync) happen away from the workers.
+        var full = _pack;
+        _pendingWrite = Task.Run(() => WritePackAsync(full, cancellationToken), cancellationToken);
         (_pack, _spare) = (_spare, _pack);
     }
 
