@@ -42,8 +42,11 @@ internal sealed class ReadAhead(IDataSourceSnapshot snapshot, Func<ItemChange, b
     /// <summary>Files up to this size are read ahead whole (one byte less than a pooled buffer, to notice growth).</summary>
     public const int SmallFileLimit = (4 << 20) - 1;
 
-    /// <summary>Buffers for data read ahead, with a bounded number kept (what is read ahead is bounded by <see cref="BudgetBytes"/>).</summary>
-    internal static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(4 << 20, 4);
+    /// <summary>
+    /// Buffers for data read ahead, with a bounded number kept. Keeping more than are in flight at once pays: a
+    /// backup of the 2 GiB benchmark dataset peaked at about 255 MiB with 16 per size against about 300 MiB with 4.
+    /// </summary>
+    internal static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(4 << 20, 16);
     private const long BudgetBytes = 16L << 20;
     private const int Parallel = 8;
     private readonly SemaphoreSlim _readers = new(Parallel, Parallel);
