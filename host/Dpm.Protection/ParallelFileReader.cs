@@ -5,7 +5,8 @@ namespace Dpm.Protection;
 /// <summary>
 /// Reads a large file as a stream while several blocks ahead are already being read at once (positioned
 /// reads on the same handle): a single sequential reader leaves a cold disk mostly idle, a few outstanding
-/// reads keep it busy. At most <see cref="Depth"/> blocks are held.
+/// reads keep it busy. At most <see cref="Depth"/> blocks are held. Where the file system allows it the reads
+/// bypass the page cache (<see cref="DirectIo"/>).
 /// </summary>
 internal sealed class ParallelFileReader : Stream
 {
@@ -14,9 +15,12 @@ internal sealed class ParallelFileReader : Stream
     private readonly Stream _owner;
     private readonly SafeFileHandle _file;
     private readonly long _length;
-    private readonly Queue<(Task<int> Read, byte[] Buffer)> _ahead = new();
+    private readonly Queue<(Task<int> Read, byte[] Buffer, int Start)> _ahead = new();
+    private readonly bool _directBuffers;
+    private volatile bool _direct;
     private long _nextOffset;
     private byte[]? _current;
+    private int _currentStart;
     private int _currentLength;
     private int _offset;
     private long _position;
@@ -26,6 +30,7 @@ internal sealed class ParallelFileReader : Stream
         _owner = owner;
         _file = owner.SafeFileHandle;
         _length = RandomAccess.GetLength(_file);
+        _direct = _directBuffers = DirectIo.TryEnable(_file);
     }
 
     public override bool CanRead => true;
@@ -55,8 +60,9 @@ internal sealed class ParallelFileReader : Stream
                 return 0;
             }
 
-            var (read, block) = _ahead.Dequeue();
+            var (read, block, start) = _ahead.Dequeue();
             _current = block;
+            _currentStart = start;
             _currentLength = await read.WaitAsync(cancellationToken);
             _offset = 0;
             Fill();
@@ -67,7 +73,7 @@ internal sealed class ParallelFileReader : Stream
         }
 
         var n = Math.Min(buffer.Length, _currentLength - _offset);
-        _current.AsMemory(_offset, n).CopyTo(buffer);
+        _current.AsMemory(_currentStart + _offset, n).CopyTo(buffer);
         _offset += n;
         _position += n;
         return n;
@@ -102,7 +108,7 @@ internal sealed class ParallelFileReader : Stream
                     // the stream is being closed; a failed read ahead no longer matters
                 }
 
-                ReadAhead.Buffers.Return(pending.Buffer);
+                Return(pending.Buffer);
             }
 
             _owner.Dispose();
@@ -115,19 +121,31 @@ internal sealed class ParallelFileReader : Stream
     {
         while (_ahead.Count < Depth && _nextOffset < _length)
         {
-            var buffer = ReadAhead.Buffers.Rent(BlockSize);
+            var (buffer, start) = _directBuffers ? DirectIo.Rent(BlockSize) : (ReadAhead.Buffers.Rent(BlockSize), 0);
             var offset = _nextOffset;
-            _ahead.Enqueue((Task.Run(() => ReadBlock(buffer, offset)), buffer));
+            _ahead.Enqueue((Task.Run(() => ReadBlock(buffer, start, offset)), buffer, start));
             _nextOffset += BlockSize;
         }
     }
 
-    private int ReadBlock(byte[] buffer, long offset)
+    private int ReadBlock(byte[] buffer, int start, long offset)
     {
         var total = 0;
-        while (total < BlockSize)
+        while (total < BlockSize && offset + total < _length)
         {
-            var n = RandomAccess.Read(_file, buffer.AsSpan(total, BlockSize - total), offset + total);
+            int n;
+            try
+            {
+                n = RandomAccess.Read(_file, buffer.AsSpan(start + total, BlockSize - total), offset + total);
+            }
+            catch (IOException) when (_direct)
+            {
+                // The file system refused a direct read (an unaligned short read, or no direct I/O for this file): through the page cache.
+                _direct = false;
+                DirectIo.Disable(_file);
+                continue;
+            }
+
             if (n == 0)
             {
                 break;
@@ -139,11 +157,23 @@ internal sealed class ParallelFileReader : Stream
         return total;
     }
 
+    private void Return(byte[] buffer)
+    {
+        if (_directBuffers)
+        {
+            DirectIo.Return(buffer);
+        }
+        else
+        {
+            ReadAhead.Buffers.Return(buffer);
+        }
+    }
+
     private void ReturnCurrent()
     {
         if (_current is not null)
         {
-            ReadAhead.Buffers.Return(_current);
+            Return(_current);
             _current = null;
         }
     }
