@@ -1,23 +1,11 @@
-using Dpm.Tests;
+using Dpm.Catalog.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Catalog.Tests;
 
 /// <summary>The catalog's model on each provider: the same tests on a SQLite file and on a real PostgreSQL 15.</summary>
-public abstract class CatalogContextTests : IAsyncLifetime
+public abstract class CatalogContextTests : CatalogTestBase
 {
-    private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
-
-    protected abstract CatalogProvider Provider { get; }
-
-    protected abstract string ConnectionString { get; }
-
-    public virtual async Task InitializeAsync() => await Catalogs.MigrateAsync(Provider, ConnectionString, CancellationToken.None);
-
-    public virtual Task DisposeAsync() => Task.CompletedTask;
-
-    private CatalogContext Open() => Catalogs.Create(Provider, ConnectionString);
-
     [Fact]
     public async Task Migrate_AgainOnAnUpToDateCatalog_ChangesNothing()
     {
@@ -158,39 +146,26 @@ public abstract class CatalogContextTests : IAsyncLifetime
 
 public sealed class SqliteCatalogContextTests : CatalogContextTests, IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("dpm-catalog-").FullName;
+    private readonly SqliteCatalog _sqlite = new();
 
     protected override CatalogProvider Provider => CatalogProvider.Sqlite;
 
-    protected override string ConnectionString => $"Data Source={Path.Combine(_folder, "catalog.db")};Pooling=False";
+    protected override string ConnectionString => _sqlite.ConnectionString;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _sqlite.Dispose();
 }
 
-public sealed class PostgresFixture : IDisposable
+public sealed class PostgresCatalogContextTests(PostgresCatalog postgres) : CatalogContextTests, IClassFixture<PostgresCatalog>
 {
-    public PostgresServer Server { get; } = new();
-
-    public void Dispose() => Server.Dispose();
-}
-
-public sealed class PostgresCatalogContextTests(PostgresFixture postgres) : CatalogContextTests, IClassFixture<PostgresFixture>
-{
-    private readonly string _database = "catalog_" + Guid.NewGuid().ToString("N")[..12];
+    private string _connectionString = "";
 
     protected override CatalogProvider Provider => CatalogProvider.Postgres;
 
-    protected override string ConnectionString => postgres.Server.ConnectionString(_database);
+    protected override string ConnectionString => _connectionString;
 
     public override async Task InitializeAsync()
     {
-        await using (var connection = new Npgsql.NpgsqlConnection(postgres.Server.ConnectionString()))
-        {
-            await connection.OpenAsync();
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {_database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
+        _connectionString = await postgres.CreateDatabaseAsync();
         await base.InitializeAsync();
     }
 }
