@@ -50,24 +50,31 @@ public static class CatalogRebuilder
 
             if (known.Add(manifest.Id))
             {
-                catalog.RecoveryPoints.Add(new RecoveryPointRecord
-                {
-                    Id = manifest.Id,
-                    DataSourceId = manifest.DataSourceId,
-                    ComputerName = computer,
-                    CreatedAt = manifest.CreatedAt,
-                    Kind = manifest.Kind.ToString(),
-                    Consistency = manifest.Consistency.ToString(),
-                    Items = manifest.Stats.Items,
-                    Bytes = manifest.Stats.Bytes,
-                    StoredBytes = manifest.Stats.StoredBytes,
-                    Copies = [new RecoveryPointCopy { Location = CopyLocation.Disk, Target = poolName }],
-                });
+                catalog.RecoveryPoints.Add(Record(manifest, computer, poolName));
                 addedPoints++;
             }
         }
 
         await catalog.SaveChangesAsync(cancellationToken);
         return new CatalogRebuildReport(addedPoints, addedSources, addedComputers, damaged);
+    }
+
+    /// <summary>The catalog's row for a recovery point the pool holds, with its copy in that pool.</summary>
+    public static RecoveryPointRecord Record(Dpm.Storage.Manifests.RecoveryPointManifest manifest, string computer, string poolName)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return new RecoveryPointRecord
+        {
+            Id = manifest.Id,
+            DataSourceId = manifest.DataSourceId,
+            ComputerName = computer,
+            CreatedAt = manifest.CreatedAt,
+            Kind = manifest.Kind.ToString(),
+            Consistency = manifest.Consistency.ToString(),
+            Items = manifest.Stats.Items,
+            Bytes = manifest.Stats.Bytes,
+            StoredBytes = manifest.Stats.StoredBytes,
+            Copies = [new RecoveryPointCopy { Location = CopyLocation.Disk, Target = poolName }],
+        };
     }
 }

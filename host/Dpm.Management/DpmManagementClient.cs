@@ -60,6 +60,12 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<string>> RebuildPoolIndexAsync(CancellationToken cancellationToken) =>
         SendAsync<string>(new HttpRequestMessage(HttpMethod.Post, "api/pool/rebuild-index"), cancellationToken);
 
+    public Task<ApiResult<IReadOnlyList<AlertInfo>>> GetAlertsAsync(bool includeInactive, CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<AlertInfo>>(new HttpRequestMessage(HttpMethod.Get, includeInactive ? "api/alerts?all=true" : "api/alerts"), cancellationToken);
+
+    public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
+        SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
+
     private static JsonContent Json<T>(T value) => JsonContent.Create(value, options: ManagementJson.Options);
 
     private async Task<ApiResult<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -24,6 +24,9 @@ public static class DpmServer
         builder.Services.AddOptions<PoolOptions>().Bind(builder.Configuration.GetSection(PoolOptions.Section));
         builder.Services.AddSingleton<PoolHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PoolHost>());
+        builder.Services.AddOptions<CatalogOptions>().Bind(builder.Configuration.GetSection(CatalogOptions.Section));
+        builder.Services.AddSingleton<CatalogHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogHost>());
         builder.Services.AddSingleton<ProtectionService>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();

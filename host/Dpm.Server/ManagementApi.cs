@@ -84,6 +84,17 @@ internal static class ManagementApi
             .Produces<PoolVerification>()
             .WithSummary("Re-reads the storage pool and names every damaged recovery point");
 
+        api.MapGet("/alerts", async (bool? all, CatalogHost catalog, CancellationToken ct) =>
+                (await catalog.Alerts.ListAsync(all ?? false, ct)).Select(a => new AlertInfo
+                {
+                    Id = a.Id, Type = a.Type.ToString(), Severity = a.Severity.ToString(), Subject = a.Subject, Message = a.Message, IsActive = a.IsActive,
+                    RaisedAt = a.RaisedAt, LastSeenAt = a.LastSeenAt, Occurrences = a.Occurrences, ResolvedAt = a.ResolvedAt, Resolution = a.Resolution,
+                }).ToList())
+            .WithSummary("Alerts: the active ones, or (all=true) the resolved ones too");
+
+        api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
+            .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");
+
         api.MapPost("/pool/rebuild-index", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildIndexAsync(ct)))
             .WithSummary("Recreates the chunk index from the packs");
     }

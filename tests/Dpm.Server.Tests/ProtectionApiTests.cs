@@ -80,6 +80,45 @@ public sealed class ProtectionApiTests
         Assert.Contains(check.Inconsistencies, i => i.Path == "docs/while-down.txt" && i.Reason == "missing from the replica");
         var items = await Client(server).GetRecoverableItemsAsync(afterRestart.Value.RecoveryPoint.Id, "docs", null, CancellationToken.None);
         Assert.Contains(items.Value!, i => i.Path == "docs/while-down.txt");
+        // The replica-inconsistent alert was raised, then resolved by the check's repair.
+        Assert.Empty((await Client(server).GetAlertsAsync(includeInactive: false, CancellationToken.None)).Value!);
+        var alert = Assert.Single((await Client(server).GetAlertsAsync(includeInactive: true, CancellationToken.None)).Value!);
+        Assert.Equal(("ReplicaInconsistent", "Warning", false), (alert.Type, alert.Severity, alert.IsActive));
+        Assert.EndsWith("/folder:" + data, alert.Subject, StringComparison.Ordinal);
+        Assert.Contains("started afresh", alert.Message, StringComparison.Ordinal);
+        Assert.Contains(afterRestart.Value.RecoveryPoint.Id + " repaired the replica", alert.Resolution, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CatalogRebuild_AfterTheCatalogFileIsDeleted_PutsEveryRecoveryPointBack()
+    {
+        await using var server = await RunningServer.StartAsync(Disk, Files);
+        var data = MakeFolder(server.Root);
+        var request = new SynchronizationRequestDto { DataSourceId = "folder:" + data };
+        var first = (await Client(server).SynchronizeAsync(request, CancellationToken.None)).Value!.RecoveryPoint.Id;
+        File.WriteAllText(Path.Combine(data, "docs", "new.txt"), "new");
+        var second = (await Client(server).SynchronizeAsync(request, CancellationToken.None)).Value!.RecoveryPoint.Id;
+        var catalogFile = Path.Combine(server.DataDirectory, "catalog.db");
+        Assert.Equal([first, second], RecoveryPointsIn(catalogFile));
+
+        await server.RestartAsync(() =>
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // no pooled connection of the stopped server keeps the old file
+            File.Delete(catalogFile);
+        });
+        Assert.Empty(RecoveryPointsIn(catalogFile)); // a new, empty catalog
+        var rebuilt = await Client(server).RebuildCatalogAsync(CancellationToken.None);
+
+        Assert.True(rebuilt.Succeeded, rebuilt.Problem?.Detail);
+        Assert.Equal((2, 1, 1), (rebuilt.Value!.RecoveryPoints, rebuilt.Value.DataSources, rebuilt.Value.Computers));
+        Assert.Empty(rebuilt.Value.Damaged);
+        Assert.Equal([first, second], RecoveryPointsIn(catalogFile));
+    }
+
+    private static List<string> RecoveryPointsIn(string catalogFile)
+    {
+        using var catalog = Dpm.Catalog.Catalogs.Create(Dpm.Catalog.CatalogProvider.Sqlite, $"Data Source={catalogFile};Pooling=False");
+        return [.. catalog.RecoveryPoints.OrderBy(p => p.Id).Select(p => p.Id)];
     }
 
     [Fact]

@@ -48,11 +48,12 @@ public sealed class RunningServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Stops the server and starts it again on the same data and plugins (a new address).</summary>
-    public async Task RestartAsync()
+    /// <summary>Stops the server and starts it again on the same data and plugins (a new address), doing <paramref name="whileStopped"/> in between.</summary>
+    public async Task RestartAsync(Action? whileStopped = null)
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        whileStopped?.Invoke();
         await RunAsync();
     }
 

@@ -31,7 +31,7 @@ public static class DpmShell
             LicenceCommands.Create(context),
             PoolCommands.Create(context),
         };
-        foreach (var command in ProtectionCommands.Create(context))
+        foreach (var command in ProtectionCommands.Create(context).Concat(CatalogCommands.Create(context)))
         {
             root.Subcommands.Add(command);
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dpm.Catalog;
 using Dpm.Contracts;
 using Dpm.Contracts.Spi;
 using Dpm.Contracts.Workloads;
@@ -32,6 +33,7 @@ internal sealed class ProtectionService(
     PoolHost pools,
     LicenceService licences,
     ProtectedComputer computer,
+    CatalogHost catalog,
     ILoggerFactory logging)
 {
     private const string FilesPlugin = "Dpm.Workloads.Files";
@@ -59,13 +61,62 @@ internal sealed class ProtectionService(
         return new DataSourceInquiry(found, failures);
     }
 
-    public Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken) =>
-        RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
+    public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken)
+    {
+        var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
             var result = await engine.SynchronizeAsync(plugin, sync, null, cancellationToken);
+            await RecordAsync(sync, result, cancellationToken);
             return ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
+        if (outcome.Status == StatusCodes.Status500InternalServerError)
+        {
+            await catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, Subject(request.DataSourceId), outcome.Problem!, CancellationToken.None);
+        }
+
+        return outcome;
+    }
+
+    private string Subject(string dataSourceId) => $"{computer.Name}/{dataSourceId}";
+
+    /// <summary>
+    /// Puts a synchronization's recovery point into the catalog and settles the data source's alerts: a replica
+    /// found inconsistent is raised, and resolved by the consistency check the synchronization ran; a point
+    /// made resolves an earlier failure.
+    /// </summary>
+    private async Task RecordAsync(SynchronizationRequest sync, SynchronizationResult result, CancellationToken cancellationToken)
+    {
+        var point = result.RecoveryPoint;
+        await using (var context = catalog.Open())
+        {
+            if (await context.Computers.FindAsync([computer.Name], cancellationToken) is null)
+            {
+                context.Computers.Add(new Computer { Name = computer.Name, AttachedAt = point.CreatedAt });
+            }
+
+            if (await context.DataSources.FindAsync([computer.Name, sync.DataSource.Id], cancellationToken) is not { } dataSource)
+            {
+                dataSource = context.DataSources.Add(new DataSourceRecord { Id = sync.DataSource.Id, ComputerName = computer.Name, PluginId = sync.PluginId, Name = sync.DataSource.Name, Kind = sync.DataSource.Kind, Location = sync.DataSource.Location }).Entity;
+            }
+
+            dataSource.Replica = ReplicaState.Consistent;
+            dataSource.InconsistentSince = null;
+            dataSource.InconsistentReason = null;
+            context.RecoveryPoints.Add(CatalogRebuilder.Record(point, computer.Name, "disk:" + pools.PoolPath));
+            await context.SaveChangesAsync(cancellationToken);
+        }
+
+        var subject = Subject(sync.DataSource.Id);
+        if (result.ReplicaInconsistentReason is { } reason)
+        {
+            await catalog.Alerts.RaiseAsync(AlertType.ReplicaInconsistent, AlertSeverity.Warning, subject, $"the replica of {sync.DataSource.Name} may be inconsistent: {reason}", cancellationToken);
+            await catalog.Alerts.ResolveAsync(
+                AlertType.ReplicaInconsistent, subject, $"a consistency check compared everything and recovery point {point.Id} repaired the replica", cancellationToken);
+        }
+
+        await catalog.Alerts.ResolveAsync(AlertType.RecoveryPointFailed, subject, $"recovery point {point.Id} was made", cancellationToken);
+    }
 
     public Task<Outcome<ConsistencyCheckResultDto>> CheckConsistencyAsync(ConsistencyCheckRequestDto request, CancellationToken cancellationToken) =>
         RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions(), async (engine, plugin, sync) =>
@@ -258,6 +309,23 @@ internal sealed class ProtectionService(
             ChunksChecked = report.ChunksChecked,
             Damaged = [.. report.Damaged.Select(d => new DamagedRecoveryPointInfo(d.Id, d.DataSourceName, d.Reasons))],
             Problems = report.Problems,
+        });
+    }
+
+    public async Task<Outcome<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken)
+    {
+        if (pools.Pool is not { } pool)
+        {
+            return Outcome.Fail<CatalogRebuildResult>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
+        }
+
+        var report = await CatalogRebuilder.RebuildAsync(pool, "disk:" + pools.PoolPath, catalog.Open, cancellationToken);
+        return Outcome.Ok(new CatalogRebuildResult
+        {
+            RecoveryPoints = report.RecoveryPoints,
+            DataSources = report.DataSources,
+            Computers = report.Computers,
+            Damaged = [.. report.Damaged.Select(d => $"{d.ObjectName}: {d.Problem}")],
         });
     }
 

@@ -1,0 +1,41 @@
+using Dpm.Catalog;
+using Dpm.Core.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Dpm.Server.Protection;
+
+/// <summary>Where the server's catalog lives.</summary>
+public sealed class CatalogOptions
+{
+    public const string Section = "Dpm:Catalog";
+
+    /// <summary><c>Sqlite</c> (default) or <c>Postgres</c>.</summary>
+    public CatalogProvider Provider { get; set; } = CatalogProvider.Sqlite;
+
+    /// <summary>The connection string; default a SQLite file <c>&lt;data directory&gt;/catalog.db</c>.</summary>
+    public string ConnectionString { get; set; } = "";
+}
+
+/// <summary>Brings the catalog's schema up to date when the server starts, and opens it for the rest of the server.</summary>
+internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOptions<DpmHostOptions> host, TimeProvider time, ILogger<CatalogHost> logger) : IHostedService
+{
+    public string ConnectionString => string.IsNullOrWhiteSpace(options.Value.ConnectionString)
+        ? $"Data Source={Path.Combine(host.Value.DataDirectory, "catalog.db")}"
+        : options.Value.ConnectionString;
+
+    public AlertBook Alerts => new(Open, time);
+
+    public CatalogContext Open() => Catalogs.Create(options.Value.Provider, ConnectionString);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(host.Value.DataDirectory);
+        await Catalogs.MigrateAsync(options.Value.Provider, ConnectionString, cancellationToken);
+        CatalogReady(logger, options.Value.Provider);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Catalog ready ({Provider})")]
+    private static partial void CatalogReady(ILogger logger, CatalogProvider provider);
+}
