@@ -40,3 +40,51 @@ public sealed record CatalogRebuildResult
     /// <summary>Manifests that couldn't be read, with why.</summary>
     public IReadOnlyList<string> Damaged { get; init; } = [];
 }
+
+/// <summary>A protection group's policy as the management API takes and shows it.</summary>
+public sealed record ProtectionPolicyDto
+{
+    /// <summary>Short-term disk retention range in days (1–448).</summary>
+    public int RetentionDays { get; init; } = 5;
+
+    /// <summary>Minutes between synchronizations: 15, 30, 45, 60, 120, 240, 360, 720 or 1440; null for just before each recovery point.</summary>
+    public int? SynchronizationMinutes { get; init; } = 15;
+
+    /// <summary>When recovery points are made: "Daily HH:MM" or "Mon HH:MM" … "Sun HH:MM".</summary>
+    public IReadOnlyList<string> RecoveryPointTimes { get; init; } = ["Daily 20:00"];
+
+    /// <summary>An alert when no recovery point is newer than this many hours.</summary>
+    public int SlaHours { get; init; } = 24;
+
+    public bool CompressOnTheWire { get; init; }
+}
+
+/// <summary>A new protection group.</summary>
+public sealed record NewProtectionGroupDto
+{
+    public required string Name { get; init; }
+
+    public ProtectionPolicyDto Policy { get; init; } = new();
+}
+
+/// <summary>A data source of a protection group.</summary>
+public sealed record GroupMemberDto
+{
+    public required string DataSourceId { get; init; }
+
+    /// <summary>The workload plugin; the file workload for folders and volumes when null.</summary>
+    public string? PluginId { get; init; }
+}
+
+/// <summary>A protection group with its policy and members.</summary>
+public sealed record ProtectionGroupInfo
+{
+    public required string Name { get; init; }
+
+    public required ProtectionPolicyDto Policy { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Members as COMPUTER/DATASOURCE.</summary>
+    public IReadOnlyList<string> Members { get; init; } = [];
+}

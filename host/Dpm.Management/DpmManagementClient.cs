@@ -66,6 +66,18 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
 
+    public Task<ApiResult<IReadOnlyList<ProtectionGroupInfo>>> GetProtectionGroupsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<ProtectionGroupInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/protection-groups"), cancellationToken);
+
+    public Task<ApiResult<ProtectionGroupInfo>> CreateProtectionGroupAsync(NewProtectionGroupDto request, CancellationToken cancellationToken) =>
+        SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Post, "api/protection-groups") { Content = Json(request) }, cancellationToken);
+
+    public Task<ApiResult<ProtectionGroupInfo>> AddToProtectionGroupAsync(string group, GroupMemberDto member, CancellationToken cancellationToken) =>
+        SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources") { Content = Json(member) }, cancellationToken);
+
+    public Task<ApiResult<ProtectionGroupInfo>> RemoveFromProtectionGroupAsync(string group, string dataSourceId, CancellationToken cancellationToken) =>
+        SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Delete, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources?id={Uri.EscapeDataString(dataSourceId)}"), cancellationToken);
+
     private static JsonContent Json<T>(T value) => JsonContent.Create(value, options: ManagementJson.Options);
 
     private async Task<ApiResult<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)

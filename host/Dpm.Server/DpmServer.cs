@@ -28,6 +28,7 @@ public static class DpmServer
         builder.Services.AddSingleton<CatalogHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogHost>());
         builder.Services.AddSingleton<ProtectionService>();
+        builder.Services.AddSingleton<ProtectionGroupService>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();

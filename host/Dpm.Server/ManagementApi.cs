@@ -92,6 +92,17 @@ internal static class ManagementApi
                 }).ToList())
             .WithSummary("Alerts: the active ones, or (all=true) the resolved ones too");
 
+        api.MapGet("/protection-groups", (ProtectionGroupService groups, CancellationToken ct) => groups.ListAsync(ct))
+            .WithSummary("Protection groups with their policies and members");
+        api.MapPost("/protection-groups", async (NewProtectionGroupDto request, ProtectionGroupService groups, CancellationToken ct) => ToResult(await groups.CreateAsync(request, ct)))
+            .WithSummary("Create a protection group");
+        api.MapPost("/protection-groups/{name}/datasources", async (string name, GroupMemberDto member, ProtectionGroupService groups, CancellationToken ct) =>
+                ToResult(await groups.AddMemberAsync(name, member, ct)))
+            .WithSummary("Add a data source to a protection group (a data source belongs to one group)");
+        api.MapDelete("/protection-groups/{name}/datasources", async (string name, string id, ProtectionGroupService groups, CancellationToken ct) =>
+                ToResult(await groups.RemoveMemberAsync(name, id, ct)))
+            .WithSummary("Remove a data source from a protection group; its recovery points stay");
+
         api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
             .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");
 

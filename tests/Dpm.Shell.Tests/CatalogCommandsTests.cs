@@ -27,4 +27,24 @@ public sealed class CatalogCommandsTests
         Assert.Contains("0 recovery points, 0 data sources, 0 computers added", rebuild.Output, StringComparison.Ordinal);
         Assert.Equal(0, JsonSerializer.Deserialize<CatalogRebuildResult>(rebuildJson.Output, ManagementJson.Options)!.RecoveryPoints);
     }
+
+    [Fact]
+    public async Task ProtectionGroup_NewAddGet_ThroughTheShell()
+    {
+        await using var server = await RunningServer.StartAsync("Dpm.Storage.Disk", "Dpm.Workloads.Files");
+
+        var created = await ShellRunner.RunAsync("--server", server.Url, "protection-group", "new", "Finance", "--sync-minutes", "30", "--recovery-point-time", "Daily 08:00", "--recovery-point-time", "Fri 20:00");
+        var added = await ShellRunner.RunAsync("--server", server.Url, "protection-group", "add-datasource", "Finance", "folder:/srv/finance");
+        var wrong = await ShellRunner.RunAsync("--server", server.Url, "protection-group", "new", "Other", "--sync-minutes", "25");
+        var listed = await ShellRunner.RunAsync("--server", server.Url, "protection-group", "get", "--json");
+
+        Assert.Equal(0, created.ExitCode);
+        Assert.Contains("every 30 min", created.Output, StringComparison.Ordinal);
+        Assert.Equal(0, added.ExitCode);
+        Assert.NotEqual(0, wrong.ExitCode);
+        Assert.Contains("synchronization frequency must be one of", wrong.Error + wrong.Output, StringComparison.Ordinal);
+        var group = Assert.Single(JsonSerializer.Deserialize<List<ProtectionGroupInfo>>(listed.Output, ManagementJson.Options)!);
+        Assert.Equal(["Daily 08:00", "Fri 20:00"], group.Policy.RecoveryPointTimes);
+        Assert.EndsWith("/folder:/srv/finance", Assert.Single(group.Members), StringComparison.Ordinal);
+    }
 }
