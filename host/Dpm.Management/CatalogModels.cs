@@ -88,3 +88,31 @@ public sealed record ProtectionGroupInfo
     /// <summary>Members as COMPUTER/DATASOURCE.</summary>
     public IReadOnlyList<string> Members { get; init; } = [];
 }
+
+/// <summary>A job as the management API shows it.</summary>
+public sealed record JobInfo
+{
+    public required Guid Id { get; init; }
+
+    /// <summary>ReplicaCreation, Synchronization, ExpressFull, ConsistencyCheck, Recovery, Prune, Verify.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>Queued, Running, Succeeded, Failed, Cancelled.</summary>
+    public required string State { get; init; }
+
+    public string? DataSourceId { get; init; }
+
+    public string? Server { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public long BytesDone { get; init; }
+
+    public long ItemsDone { get; init; }
+
+    public string? Error { get; init; }
+}

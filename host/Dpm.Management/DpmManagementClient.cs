@@ -63,6 +63,9 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<IReadOnlyList<AlertInfo>>> GetAlertsAsync(bool includeInactive, CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<AlertInfo>>(new HttpRequestMessage(HttpMethod.Get, includeInactive ? "api/alerts?all=true" : "api/alerts"), cancellationToken);
 
+    public Task<ApiResult<IReadOnlyList<JobInfo>>> GetJobsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<JobInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/jobs"), cancellationToken);
+
     public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
 

@@ -103,6 +103,14 @@ internal static class ManagementApi
                 ToResult(await groups.RemoveMemberAsync(name, id, ct)))
             .WithSummary("Remove a data source from a protection group; its recovery points stay");
 
+        api.MapGet("/jobs", async (CatalogHost catalog, CancellationToken ct) =>
+                (await catalog.Jobs.ListAsync(200, ct)).Select(j => new JobInfo
+                {
+                    Id = j.Id, Type = j.Type.ToString(), State = j.State.ToString(), DataSourceId = j.DataSourceId, Server = j.Server, CreatedAt = j.CreatedAt,
+                    StartedAt = j.StartedAt, EndedAt = j.EndedAt, BytesDone = j.BytesDone, ItemsDone = j.ItemsDone, Error = j.Error,
+                }).ToList())
+            .WithSummary("The newest 200 jobs, newest first");
+
         api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
             .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");
 

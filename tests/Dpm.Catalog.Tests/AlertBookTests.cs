@@ -4,7 +4,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Dpm.Catalog.Tests;
 
 /// <summary>Alerts raised, counted again, escalated and resolved, on a clock the test moves.</summary>
-public abstract class AlertBookTests : CatalogTestBase
+public abstract class AlertBookTests<TDatabases>(TDatabases databases) : CatalogTestBase<TDatabases>(databases)
+    where TDatabases : class, ICatalogDatabases
 {
     private readonly FakeTimeProvider _clock = new(Day);
 
@@ -64,28 +65,6 @@ public abstract class AlertBookTests : CatalogTestBase
     }
 }
 
-public sealed class SqliteAlertBookTests : AlertBookTests, IDisposable
-{
-    private readonly SqliteCatalog _sqlite = new();
+public sealed class SqliteAlertBookTests(SqliteCatalogs databases) : AlertBookTests<SqliteCatalogs>(databases);
 
-    protected override CatalogProvider Provider => CatalogProvider.Sqlite;
-
-    protected override string ConnectionString => _sqlite.ConnectionString;
-
-    public void Dispose() => _sqlite.Dispose();
-}
-
-public sealed class PostgresAlertBookTests(PostgresCatalog postgres) : AlertBookTests, IClassFixture<PostgresCatalog>
-{
-    private string _connectionString = "";
-
-    protected override CatalogProvider Provider => CatalogProvider.Postgres;
-
-    protected override string ConnectionString => _connectionString;
-
-    public override async Task InitializeAsync()
-    {
-        _connectionString = await postgres.CreateDatabaseAsync();
-        await base.InitializeAsync();
-    }
-}
+public sealed class PostgresAlertBookTests(PostgresCatalogs databases) : AlertBookTests<PostgresCatalogs>(databases);

@@ -4,7 +4,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Dpm.Catalog.Tests;
 
 /// <summary>The catalog's model on each provider: the same tests on a SQLite file and on a real PostgreSQL 15.</summary>
-public abstract class CatalogContextTests : CatalogTestBase
+public abstract class CatalogContextTests<TDatabases>(TDatabases databases) : CatalogTestBase<TDatabases>(databases)
+    where TDatabases : class, ICatalogDatabases
 {
     [Fact]
     public async Task Migrate_AgainOnAnUpToDateCatalog_ChangesNothing()
@@ -144,28 +145,6 @@ public abstract class CatalogContextTests : CatalogTestBase
     }
 }
 
-public sealed class SqliteCatalogContextTests : CatalogContextTests, IDisposable
-{
-    private readonly SqliteCatalog _sqlite = new();
+public sealed class SqliteCatalogContextTests(SqliteCatalogs databases) : CatalogContextTests<SqliteCatalogs>(databases);
 
-    protected override CatalogProvider Provider => CatalogProvider.Sqlite;
-
-    protected override string ConnectionString => _sqlite.ConnectionString;
-
-    public void Dispose() => _sqlite.Dispose();
-}
-
-public sealed class PostgresCatalogContextTests(PostgresCatalog postgres) : CatalogContextTests, IClassFixture<PostgresCatalog>
-{
-    private string _connectionString = "";
-
-    protected override CatalogProvider Provider => CatalogProvider.Postgres;
-
-    protected override string ConnectionString => _connectionString;
-
-    public override async Task InitializeAsync()
-    {
-        _connectionString = await postgres.CreateDatabaseAsync();
-        await base.InitializeAsync();
-    }
-}
+public sealed class PostgresCatalogContextTests(PostgresCatalogs databases) : CatalogContextTests<PostgresCatalogs>(databases);

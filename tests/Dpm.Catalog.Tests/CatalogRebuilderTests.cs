@@ -4,7 +4,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Dpm.Catalog.Tests;
 
 /// <summary>`dpm catalog rebuild`: the recovery points come back from the pool's manifests into an empty catalog.</summary>
-public abstract class CatalogRebuilderTests : CatalogTestBase
+public abstract class CatalogRebuilderTests<TDatabases>(TDatabases databases) : CatalogTestBase<TDatabases>(databases)
+    where TDatabases : class, ICatalogDatabases
 {
     [Fact]
     public async Task Rebuild_EmptyCatalog_ListsEveryRecoveryPointAgain_AndASecondRebuildAddsNothing()
@@ -50,28 +51,6 @@ public abstract class CatalogRebuilderTests : CatalogTestBase
     }
 }
 
-public sealed class SqliteCatalogRebuilderTests : CatalogRebuilderTests, IDisposable
-{
-    private readonly SqliteCatalog _sqlite = new();
+public sealed class SqliteCatalogRebuilderTests(SqliteCatalogs databases) : CatalogRebuilderTests<SqliteCatalogs>(databases);
 
-    protected override CatalogProvider Provider => CatalogProvider.Sqlite;
-
-    protected override string ConnectionString => _sqlite.ConnectionString;
-
-    public void Dispose() => _sqlite.Dispose();
-}
-
-public sealed class PostgresCatalogRebuilderTests(PostgresCatalog postgres) : CatalogRebuilderTests, IClassFixture<PostgresCatalog>
-{
-    private string _connectionString = "";
-
-    protected override CatalogProvider Provider => CatalogProvider.Postgres;
-
-    protected override string ConnectionString => _connectionString;
-
-    public override async Task InitializeAsync()
-    {
-        _connectionString = await postgres.CreateDatabaseAsync();
-        await base.InitializeAsync();
-    }
-}
+public sealed class PostgresCatalogRebuilderTests(PostgresCatalogs databases) : CatalogRebuilderTests<PostgresCatalogs>(databases);

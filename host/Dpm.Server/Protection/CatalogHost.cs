@@ -17,7 +17,7 @@ public sealed class CatalogOptions
 }
 
 /// <summary>Brings the catalog's schema up to date when the server starts, and opens it for the rest of the server.</summary>
-internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOptions<DpmHostOptions> host, TimeProvider time, ILogger<CatalogHost> logger) : IHostedService
+internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOptions<DpmHostOptions> host, Dpm.Contracts.ProtectedComputer computer, TimeProvider time, ILogger<CatalogHost> logger) : IHostedService
 {
     public string ConnectionString => string.IsNullOrWhiteSpace(options.Value.ConnectionString)
         ? $"Data Source={Path.Combine(host.Value.DataDirectory, "catalog.db")}"
@@ -25,17 +25,23 @@ internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOpt
 
     public AlertBook Alerts => new(Open, time);
 
+    public JobBook Jobs => new(Open, time);
+
+    /// <summary>The name this server's jobs carry.</summary>
+    public string ServerName => computer.Name;
+
     public CatalogContext Open() => Catalogs.Create(options.Value.Provider, ConnectionString);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(host.Value.DataDirectory);
         await Catalogs.MigrateAsync(options.Value.Provider, ConnectionString, cancellationToken);
-        CatalogReady(logger, options.Value.Provider);
+        var interrupted = await Jobs.MarkInterruptedAsync(ServerName, cancellationToken);
+        CatalogReady(logger, options.Value.Provider, interrupted);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Catalog ready ({Provider})")]
-    private static partial void CatalogReady(ILogger logger, CatalogProvider provider);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Catalog ready ({Provider}); {Interrupted} jobs cut off by the last stop marked failed")]
+    private static partial void CatalogReady(ILogger logger, CatalogProvider provider, int interrupted);
 }

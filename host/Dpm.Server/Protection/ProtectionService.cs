@@ -66,8 +66,20 @@ internal sealed class ProtectionService(
         var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var result = await engine.SynchronizeAsync(plugin, sync, null, cancellationToken);
+            var job = await catalog.Jobs.StartAsync(sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync.DataSource.Id, catalog.ServerName, cancellationToken);
+            SynchronizationResult result;
+            try
+            {
+                result = await engine.SynchronizeAsync(plugin, sync, null, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                await catalog.Jobs.FinishAsync(job.Id, ex is OperationCanceledException ? JobState.Cancelled : JobState.Failed, 0, 0, ex.Message, CancellationToken.None);
+                throw;
+            }
+
             await RecordAsync(sync, result, cancellationToken);
+            await catalog.Jobs.FinishAsync(job.Id, JobState.Succeeded, result.RecoveryPoint.Stats.BytesRead, result.RecoveryPoint.Stats.Items, null, CancellationToken.None);
             return ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
