@@ -74,6 +74,8 @@ public static class CatalogRebuilder
             Items = manifest.Stats.Items,
             Bytes = manifest.Stats.Bytes,
             StoredBytes = manifest.Stats.StoredBytes,
+            BytesRead = manifest.Stats.BytesRead,
+            NewBytes = manifest.Stats.NewBytes,
             Copies = [new RecoveryPointCopy { Location = CopyLocation.Disk, Target = poolName }],
         };
     }

@@ -124,6 +124,12 @@ public sealed class RecoveryPointRecord
 
     public long StoredBytes { get; set; }
 
+    /// <summary>What the synchronization read from the data source.</summary>
+    public long BytesRead { get; set; }
+
+    /// <summary>The new data it brought to the pool (before compression).</summary>
+    public long NewBytes { get; set; }
+
     public List<RecoveryPointCopy> Copies { get; set; } = [];
 }
 

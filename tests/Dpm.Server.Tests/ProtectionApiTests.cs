@@ -107,12 +107,17 @@ public sealed class ProtectionApiTests
             File.Delete(catalogFile);
         });
         Assert.Empty(RecoveryPointsIn(catalogFile)); // a new, empty catalog
+        Assert.Empty((await Client(server).GetRecoveryPointsAsync(null, CancellationToken.None)).Value!);
         var rebuilt = await Client(server).RebuildCatalogAsync(CancellationToken.None);
+        var listed = (await Client(server).GetRecoveryPointsAsync(request.DataSourceId, CancellationToken.None)).Value!;
 
         Assert.True(rebuilt.Succeeded, rebuilt.Problem?.Detail);
         Assert.Equal((2, 1, 1), (rebuilt.Value!.RecoveryPoints, rebuilt.Value.DataSources, rebuilt.Value.Computers));
         Assert.Empty(rebuilt.Value.Damaged);
         Assert.Equal([first, second], RecoveryPointsIn(catalogFile));
+        Assert.Equal([first, second], listed.Select(p => p.Id)); // `dpm recoverypoint get` lists them again
+        Assert.All(listed, p => Assert.Equal(Path.GetFileName(data), p.DataSourceName));
+        Assert.True(listed[0].BytesRead > 0);
     }
 
     private static List<string> RecoveryPointsIn(string catalogFile)

@@ -9,6 +9,7 @@ using Dpm.Management;
 using Dpm.Protection;
 using Dpm.Storage;
 using Dpm.Storage.Manifests;
+using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Server.Protection;
 
@@ -227,15 +228,30 @@ internal sealed class ProtectionService(
         ConsistencyCheck = result.ConsistencyCheck is { } check ? ToCheck(check, elapsed) : null,
     };
 
+    /// <summary>The recovery points the catalog lists (of one data source, or all), oldest first.</summary>
     public async Task<Outcome<IReadOnlyList<RecoveryPointSummary>>> ListRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken)
     {
-        if (pools.Pool is not { } pool)
+        await using var context = catalog.Open();
+        var rows = await context.RecoveryPoints.AsNoTracking()
+            .Where(p => dataSourceId == null || p.DataSourceId == dataSourceId)
+            .Join(context.DataSources, p => new { p.ComputerName, Id = p.DataSourceId }, d => new { d.ComputerName, d.Id }, (p, d) => new { Point = p, d.Name, d.PluginId })
+            .ToListAsync(cancellationToken);
+        return Outcome.Ok<IReadOnlyList<RecoveryPointSummary>>([.. rows.OrderBy(r => r.Point.CreatedAt).ThenBy(r => r.Point.Id, StringComparer.Ordinal).Select(r => new RecoveryPointSummary
         {
-            return Outcome.Fail<IReadOnlyList<RecoveryPointSummary>>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
-        }
-
-        var (manifests, _) = await pool.ReadManifestsAsync(dataSourceId, cancellationToken);
-        return Outcome.Ok<IReadOnlyList<RecoveryPointSummary>>([.. manifests.Select(Summary)]);
+            Id = r.Point.Id,
+            DataSourceId = r.Point.DataSourceId,
+            DataSourceName = r.Name,
+            PluginId = r.PluginId,
+            Computer = r.Point.ComputerName,
+            CreatedAt = r.Point.CreatedAt,
+            Kind = Enum.Parse<RecoveryPointKind>(r.Point.Kind),
+            Consistency = Enum.Parse<SnapshotConsistency>(r.Point.Consistency),
+            Items = r.Point.Items,
+            Bytes = r.Point.Bytes,
+            BytesRead = r.Point.BytesRead,
+            NewBytes = r.Point.NewBytes,
+            StoredBytes = r.Point.StoredBytes,
+        })]);
     }
 
     /// <summary>The recoverable items under a path, or (with <paramref name="search"/>) every item whose name contains it.</summary>

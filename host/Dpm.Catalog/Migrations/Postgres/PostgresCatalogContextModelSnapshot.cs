@@ -238,6 +238,9 @@ namespace Dpm.Catalog.Migrations.Postgres
                     b.Property<long>("Bytes")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("ComputerName")
                         .IsRequired()
                         .HasColumnType("text");
@@ -259,6 +262,9 @@ namespace Dpm.Catalog.Migrations.Postgres
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<long>("NewBytes")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("StoredBytes")
                         .HasColumnType("bigint");

@@ -232,6 +232,9 @@ namespace Dpm.Catalog.Migrations.Sqlite
                     b.Property<long>("Bytes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ComputerName")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -253,6 +256,9 @@ namespace Dpm.Catalog.Migrations.Sqlite
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("NewBytes")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("StoredBytes")
                         .HasColumnType("INTEGER");
