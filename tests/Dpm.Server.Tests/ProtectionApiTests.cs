@@ -231,5 +231,15 @@ public sealed class ProtectionApiTests
         Assert.Empty(again.Value!.Inconsistencies);
         Assert.Null(again.Value.Repair);
         Assert.True(again.Value.BytesCompared >= 3 << 20);
+        // The repair is a recovery point of the catalog; the inconsistency was an alert that the repair resolved; both checks are jobs.
+        var points = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value!;
+        Assert.Equal(check.Value.Repair!.RecoveryPoint.Id, points[^1].Id);
+        var alert = Assert.Single((await client.GetAlertsAsync(includeInactive: true, CancellationToken.None)).Value!);
+        Assert.Equal(("ReplicaInconsistent", false), (alert.Type, alert.IsActive));
+        Assert.Matches("a heavy consistency check found [0-9]+ items? that differ \\(first: docs", alert.Message);
+        Assert.Contains(points[^1].Id + " repaired the replica", alert.Resolution, StringComparison.Ordinal);
+        var jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!;
+        Assert.Equal(["ConsistencyCheck", "ConsistencyCheck", "ReplicaCreation"], jobs.Select(j => j.Type));
+        Assert.All(jobs, j => Assert.Equal("Succeeded", j.State));
     }
 }

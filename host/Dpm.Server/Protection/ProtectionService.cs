@@ -67,20 +67,7 @@ internal sealed class ProtectionService(
         var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var job = await catalog.Jobs.StartAsync(sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync.DataSource.Id, catalog.ServerName, cancellationToken);
-            SynchronizationResult result;
-            try
-            {
-                result = await engine.SynchronizeAsync(plugin, sync, null, cancellationToken);
-            }
-            catch (Exception ex)
-            {
-                await catalog.Jobs.FinishAsync(job.Id, ex is OperationCanceledException ? JobState.Cancelled : JobState.Failed, 0, 0, ex.Message, CancellationToken.None);
-                throw;
-            }
-
-            await RecordAsync(sync, result, cancellationToken);
-            await catalog.Jobs.FinishAsync(job.Id, JobState.Succeeded, result.RecoveryPoint.Stats.BytesRead, result.RecoveryPoint.Stats.Items, null, CancellationToken.None);
+            var result = await AsJobAsync(sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync, () => engine.SynchronizeAsync(plugin, sync, null, cancellationToken), r => r, cancellationToken);
             return ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
@@ -136,9 +123,44 @@ internal sealed class ProtectionService(
         {
             var clock = Stopwatch.StartNew();
             var level = request.Heavy ? ConsistencyCheckLevel.Heavy : ConsistencyCheckLevel.Light;
-            var result = await engine.CheckConsistencyAsync(plugin, sync, level, null, cancellationToken);
+            var result = await AsJobAsync(
+                JobType.ConsistencyCheck,
+                sync,
+                () => engine.CheckConsistencyAsync(plugin, sync, level, null, cancellationToken),
+                r => r.Repair is { } repair
+                    ? repair with { ReplicaInconsistentReason = $"a {level.ToString().ToLowerInvariant()} consistency check found {r.Inconsistencies.Count} {(r.Inconsistencies.Count == 1 ? "item" : "items")} that differ (first: {r.Inconsistencies[0].Path}: {r.Inconsistencies[0].Reason})" }
+                    : null,
+                cancellationToken);
             return ToCheck(result, clock.Elapsed);
         }, cancellationToken);
+
+    /// <summary>
+    /// Runs work as a job row of the catalog: started, then finished with its result; the recovery point it made
+    /// (if any) goes into the catalog with its alerts settled.
+    /// </summary>
+    private async Task<T> AsJobAsync<T>(JobType type, SynchronizationRequest sync, Func<Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken)
+    {
+        var job = await catalog.Jobs.StartAsync(type, sync.DataSource.Id, catalog.ServerName, cancellationToken);
+        T result;
+        try
+        {
+            result = await work();
+        }
+        catch (Exception ex)
+        {
+            await catalog.Jobs.FinishAsync(job.Id, ex is OperationCanceledException ? JobState.Cancelled : JobState.Failed, 0, 0, ex.Message, CancellationToken.None);
+            throw;
+        }
+
+        var made = recoveryPoint(result);
+        if (made is not null)
+        {
+            await RecordAsync(sync, made, cancellationToken);
+        }
+
+        await catalog.Jobs.FinishAsync(job.Id, JobState.Succeeded, made?.RecoveryPoint.Stats.BytesRead ?? 0, made?.RecoveryPoint.Stats.Items ?? 0, null, CancellationToken.None);
+        return result;
+    }
 
     private static ConsistencyCheckResultDto ToCheck(ConsistencyCheckOutcome result, TimeSpan elapsed) => new()
     {
