@@ -18,6 +18,8 @@ public sealed class CatalogCommandsTests
         var alertsJson = await ShellRunner.RunAsync("--server", server.Url, "alert", "get", "--all", "--json");
         var rebuild = await ShellRunner.RunAsync("--server", server.Url, "catalog", "rebuild");
         var rebuildJson = await ShellRunner.RunAsync("--server", server.Url, "catalog", "rebuild", "--json");
+        var jobs = await ShellRunner.RunAsync("--server", server.Url, "job", "get");
+        var jobsJson = await ShellRunner.RunAsync("--server", server.Url, "job", "get", "--json");
 
         Assert.Equal(0, alerts.ExitCode);
         Assert.Contains("No alerts.", alerts.Output, StringComparison.Ordinal);
@@ -26,6 +28,10 @@ public sealed class CatalogCommandsTests
         // The synchronization already put its recovery point into the catalog: nothing to add.
         Assert.Contains("0 recovery points, 0 data sources, 0 computers added", rebuild.Output, StringComparison.Ordinal);
         Assert.Equal(0, JsonSerializer.Deserialize<CatalogRebuildResult>(rebuildJson.Output, ManagementJson.Options)!.RecoveryPoints);
+        Assert.Equal(0, jobs.ExitCode);
+        Assert.Contains("ReplicaCreation", jobs.Output, StringComparison.Ordinal);
+        var job = Assert.Single(JsonSerializer.Deserialize<List<JobInfo>>(jobsJson.Output, ManagementJson.Options)!);
+        Assert.Equal(("ReplicaCreation", "Succeeded", "folder:" + data), (job.Type, job.State, job.DataSourceId));
     }
 
     [Fact]
