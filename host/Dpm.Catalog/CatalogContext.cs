@@ -79,23 +79,14 @@ public sealed class SqliteCatalogContext(DbContextOptions<SqliteCatalogContext> 
 {
     protected override string ActiveFilter => "\"IsActive\" = 1";
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    // SQLite can't compare or order DateTimeOffset values: store UTC ticks, which order as time does (nullable ones too).
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        base.OnModelCreating(modelBuilder);
-        // SQLite can't compare or order DateTimeOffset values: store UTC ticks, which order as time does.
-        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(t => t.GetProperties()))
-        {
-            if (property.ClrType == typeof(DateTimeOffset))
-            {
-                property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long>(v => v.UtcTicks, v => new DateTimeOffset(v, TimeSpan.Zero)));
-            }
-            else if (property.ClrType == typeof(DateTimeOffset?))
-            {
-                property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset?, long?>(
-                    v => v.HasValue ? v.Value.UtcTicks : null, v => v.HasValue ? new DateTimeOffset(v.Value, TimeSpan.Zero) : null));
-            }
-        }
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
     }
+
+    private sealed class UtcTicksConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long>(v => v.UtcTicks, v => new DateTimeOffset(v, TimeSpan.Zero));
 }
 
 /// <summary>The catalog in PostgreSQL (several servers can share it).</summary>

@@ -66,7 +66,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status404NotFound, $"there is no protection group named '{name}'");
         }
 
-        var pluginId = member.PluginId ?? (member.DataSourceId.StartsWith("folder:", StringComparison.Ordinal) || member.DataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? "Dpm.Workloads.Files" : null);
+        var pluginId = member.PluginId ?? ProtectionService.DefaultPlugin(member.DataSourceId);
         if (pluginId is null)
         {
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{member.DataSourceId}'");
@@ -86,14 +86,13 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
 
         if (dataSource is null)
         {
-            var path = member.DataSourceId[(member.DataSourceId.IndexOf(':', StringComparison.Ordinal) + 1)..];
             dataSource = context.DataSources.Add(new DataSourceRecord
             {
                 Id = member.DataSourceId,
                 ComputerName = computer.Name,
                 PluginId = pluginId,
-                Name = Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } leaf ? leaf : path,
-                Location = path,
+                Name = ProtectionService.NameOf(member.DataSourceId),
+                Location = ProtectionService.PathOf(member.DataSourceId),
             }).Entity;
         }
 

@@ -183,7 +183,7 @@ internal sealed class ProtectionService(
             return Outcome.Fail<T>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
         }
 
-        var pluginId = requestedPlugin ?? (dataSourceId.StartsWith("folder:", StringComparison.Ordinal) || dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? FilesPlugin : null);
+        var pluginId = requestedPlugin ?? DefaultPlugin(dataSourceId);
         if (pluginId is null)
         {
             return Outcome.Fail<T>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{dataSourceId}'");
@@ -204,7 +204,7 @@ internal sealed class ProtectionService(
         var dataSource = new DataSource
         {
             Id = dataSourceId,
-            Name = PathOf(dataSourceId) is { } path ? Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } name ? name : path : dataSourceId,
+            Name = NameOf(dataSourceId),
             Kind = dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? "Volume" : "Folder",
             Location = PathOf(dataSourceId),
         };
@@ -436,7 +436,16 @@ internal sealed class ProtectionService(
         }
     }
 
-    private static string? PathOf(string dataSourceId)
+    /// <summary>The workload plugin that protects a data source when none is named: the file workload for folders and volumes.</summary>
+    internal static string? DefaultPlugin(string dataSourceId) =>
+        dataSourceId.StartsWith("folder:", StringComparison.Ordinal) || dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? FilesPlugin : null;
+
+    /// <summary>A data source's display name: the last part of its path, or its id.</summary>
+    internal static string NameOf(string dataSourceId) =>
+        PathOf(dataSourceId) is { } path ? Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } name ? name : path : dataSourceId;
+
+    /// <summary>The absolute path a folder or volume data source names, or null.</summary>
+    internal static string? PathOf(string dataSourceId)
     {
         var colon = dataSourceId.IndexOf(':', StringComparison.Ordinal);
         return colon > 0 && dataSourceId[(colon + 1)..].StartsWith('/') ? dataSourceId[(colon + 1)..] : null;
