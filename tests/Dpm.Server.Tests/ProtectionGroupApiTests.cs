@@ -70,4 +70,25 @@ public sealed class ProtectionGroupApiTests
         Assert.Equal(404, noGroup.Problem!.Status);
         Assert.Equal(404, notMember.Problem!.Status);
     }
+
+    [Fact]
+    public async Task ProtectionGroup_NoNameOrADataSourceNoPluginIsKnownFor_RefusedAndNothingKept()
+    {
+        await using var server = await RunningServer.StartAsync("Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var client = Client(server);
+        await client.CreateProtectionGroupAsync(new NewProtectionGroupDto { Name = "A" }, CancellationToken.None);
+
+        var noName = await client.CreateProtectionGroupAsync(new NewProtectionGroupDto { Name = "  " }, CancellationToken.None);
+        var unknownKind = await client.AddToProtectionGroupAsync("A", new GroupMemberDto { DataSourceId = "mailbox:alice" }, CancellationToken.None);
+        var hostileName = await client.AddToProtectionGroupAsync("A'; DROP TABLE \"Alerts\"; --", new GroupMemberDto { DataSourceId = "folder:/srv/x" }, CancellationToken.None);
+
+        Assert.Equal(400, noName.Problem!.Status);
+        Assert.Contains("needs a name", noName.Problem.Detail, StringComparison.Ordinal);
+        Assert.Equal(400, unknownKind.Problem!.Status);
+        Assert.Contains("say which workload plugin protects 'mailbox:alice'", unknownKind.Problem.Detail, StringComparison.Ordinal);
+        Assert.Equal(404, hostileName.Problem!.Status);
+        var group = Assert.Single((await client.GetProtectionGroupsAsync(CancellationToken.None)).Value!);
+        Assert.Empty(group.Members);
+        Assert.Empty((await client.GetAlertsAsync(includeInactive: true, CancellationToken.None)).Value!); // the alerts table is still there
+    }
 }
