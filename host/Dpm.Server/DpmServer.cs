@@ -1,6 +1,7 @@
 using Dpm.Core.Hosting;
 using Dpm.Management;
 using Dpm.Server.Protection;
+using Dpm.Server.Scheduling;
 
 namespace Dpm.Server;
 
@@ -28,6 +29,7 @@ public static class DpmServer
         builder.Services.AddSingleton<CatalogHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogHost>());
         builder.Services.AddSingleton<ProtectionService>();
+        builder.Services.AddDpmScheduler(builder.Configuration);
         builder.Services.AddSingleton<ProtectionGroupService>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();

@@ -5,6 +5,7 @@ using Dpm.Core.Licensing;
 using Dpm.Core.Plugins;
 using Dpm.Management;
 using Dpm.Server.Protection;
+using Dpm.Server.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace Dpm.Server;
@@ -94,13 +95,14 @@ internal static class ManagementApi
 
         api.MapGet("/protection-groups", (ProtectionGroupService groups, CancellationToken ct) => groups.ListAsync(ct))
             .WithSummary("Protection groups with their policies and members");
-        api.MapPost("/protection-groups", async (NewProtectionGroupDto request, ProtectionGroupService groups, CancellationToken ct) => ToResult(await groups.CreateAsync(request, ct)))
+        api.MapPost("/protection-groups", async (NewProtectionGroupDto request, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
+                await PlannedAsync(await groups.CreateAsync(request, ct), scheduler, ct))
             .WithSummary("Create a protection group");
-        api.MapPost("/protection-groups/{name}/datasources", async (string name, GroupMemberDto member, ProtectionGroupService groups, CancellationToken ct) =>
-                ToResult(await groups.AddMemberAsync(name, member, ct)))
+        api.MapPost("/protection-groups/{name}/datasources", async (string name, GroupMemberDto member, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
+                await PlannedAsync(await groups.AddMemberAsync(name, member, ct), scheduler, ct))
             .WithSummary("Add a data source to a protection group (a data source belongs to one group)");
-        api.MapDelete("/protection-groups/{name}/datasources", async (string name, string id, ProtectionGroupService groups, CancellationToken ct) =>
-                ToResult(await groups.RemoveMemberAsync(name, id, ct)))
+        api.MapDelete("/protection-groups/{name}/datasources", async (string name, string id, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
+                await PlannedAsync(await groups.RemoveMemberAsync(name, id, ct), scheduler, ct))
             .WithSummary("Remove a data source from a protection group; its recovery points stay");
 
         api.MapGet("/jobs", async (CatalogHost catalog, CancellationToken ct) =>
@@ -141,6 +143,17 @@ internal static class ManagementApi
 
         await plugins.ApplyLicenceChangeAsync(ct);
         return Results.Created($"/api/licences/{result.Licence!.Id}", result.Licence);
+    }
+
+    /// <summary>After a change to the protection groups, the schedule follows it.</summary>
+    private static async Task<IResult> PlannedAsync<T>(Outcome<T> outcome, ProtectionScheduler scheduler, CancellationToken cancellationToken)
+    {
+        if (outcome.Problem is null)
+        {
+            await scheduler.PlanAsync(cancellationToken);
+        }
+
+        return ToResult(outcome);
     }
 
     private static IResult ToResult<T>(Outcome<T> outcome) =>

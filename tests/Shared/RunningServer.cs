@@ -18,7 +18,15 @@ public sealed class RunningServer : IAsyncDisposable
 {
     private readonly ECDsa _issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-    private RunningServer(string root) => Root = root;
+    private readonly TimeProvider? _time;
+    private readonly string[] _settings;
+
+    private RunningServer(string root, TimeProvider? time, string[] settings)
+    {
+        Root = root;
+        _time = time;
+        _settings = settings;
+    }
 
     public string Root { get; }
 
@@ -35,9 +43,15 @@ public sealed class RunningServer : IAsyncDisposable
     public LicenceService Licences => App.Services.GetRequiredService<LicenceService>();
 
     /// <summary>Starts a server whose plugins folder holds copies of the named fixture plugins.</summary>
-    public static async Task<RunningServer> StartAsync(params string[] fixtures)
+    public static Task<RunningServer> StartAsync(params string[] fixtures) => StartAsync(null, [], fixtures);
+
+    /// <summary>
+    /// Starts a server as <see cref="StartAsync(string[])"/> does, on the given clock (the scheduler's too) and
+    /// with more settings (<c>--Key=Value</c>).
+    /// </summary>
+    public static async Task<RunningServer> StartAsync(TimeProvider? time, string[] settings, params string[] fixtures)
     {
-        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")));
+        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")), time, settings);
         Directory.CreateDirectory(server.PluginsDirectory);
         foreach (var fixture in fixtures)
         {
@@ -61,8 +75,15 @@ public sealed class RunningServer : IAsyncDisposable
     {
         var trust = LicenceTrust.FromPem(_issuer.ExportSubjectPublicKeyInfoPem());
         App = DpmServer.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning"],
-            builder => builder.Services.AddSingleton(trust));
+            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning", .. _settings],
+            builder =>
+            {
+                builder.Services.AddSingleton(trust);
+                if (_time is not null)
+                {
+                    builder.Services.AddSingleton(_time);
+                }
+            });
         await App.StartAsync();
         Url = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }

@@ -11,6 +11,10 @@ public sealed class DpmHostOptions
     /// <summary>The name this computer goes by. Defaults to the machine name.</summary>
     public string ComputerName { get; set; } = "";
 
+    /// <summary>The data directory a configured value names: its full path, or the default when none is given.</summary>
+    public static string ResolveDataDirectory(string? configured) =>
+        string.IsNullOrWhiteSpace(configured) ? DefaultDataDirectory : Path.GetFullPath(configured);
+
     /// <summary>The data directory used when none is configured.</summary>
     public static string DefaultDataDirectory =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "dpm");

@@ -20,7 +20,7 @@ public static class DpmServiceCollectionExtensions
             .Bind(configuration.GetSection(DpmHostOptions.Section))
             .PostConfigure(o =>
             {
-                o.DataDirectory = string.IsNullOrWhiteSpace(o.DataDirectory) ? DpmHostOptions.DefaultDataDirectory : Path.GetFullPath(o.DataDirectory);
+                o.DataDirectory = DpmHostOptions.ResolveDataDirectory(o.DataDirectory);
                 o.ComputerName = string.IsNullOrWhiteSpace(o.ComputerName) ? Environment.MachineName : o.ComputerName;
             });
         services.TryAddSingleton(TimeProvider.System);

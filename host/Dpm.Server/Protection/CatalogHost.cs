@@ -14,21 +14,26 @@ public sealed class CatalogOptions
 
     /// <summary>The connection string; default a SQLite file <c>&lt;data directory&gt;/catalog.db</c>.</summary>
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>The name this server's jobs carry in the catalog; servers sharing one catalog need distinct names. Default: the computer name.</summary>
+    public string ServerName { get; set; } = "";
+
+    /// <summary>The connection string in use: the configured one, or the SQLite file in the data directory.</summary>
+    public string ConnectionStringFor(string dataDirectory) =>
+        string.IsNullOrWhiteSpace(ConnectionString) ? $"Data Source={Path.Combine(dataDirectory, "catalog.db")}" : ConnectionString;
 }
 
 /// <summary>Brings the catalog's schema up to date when the server starts, and opens it for the rest of the server.</summary>
 internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOptions<DpmHostOptions> host, Dpm.Contracts.ProtectedComputer computer, TimeProvider time, ILogger<CatalogHost> logger) : IHostedService
 {
-    public string ConnectionString => string.IsNullOrWhiteSpace(options.Value.ConnectionString)
-        ? $"Data Source={Path.Combine(host.Value.DataDirectory, "catalog.db")}"
-        : options.Value.ConnectionString;
+    public string ConnectionString => options.Value.ConnectionStringFor(host.Value.DataDirectory);
 
     public AlertBook Alerts => new(Open, time);
 
     public JobBook Jobs => new(Open, time);
 
     /// <summary>The name this server's jobs carry.</summary>
-    public string ServerName => computer.Name;
+    public string ServerName => string.IsNullOrWhiteSpace(options.Value.ServerName) ? computer.Name : options.Value.ServerName;
 
     public CatalogContext Open() => Catalogs.Create(options.Value.Provider, ConnectionString);
 

@@ -62,12 +62,12 @@ internal sealed class ProtectionService(
         return new DataSourceInquiry(found, failures);
     }
 
-    public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken)
+    public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken, int attempt = 1)
     {
         var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var result = await AsJobAsync(sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync, () => engine.SynchronizeAsync(plugin, sync, null, cancellationToken), r => r, cancellationToken);
+            var result = await AsJobAsync(sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync, () => engine.SynchronizeAsync(plugin, sync, null, cancellationToken), r => r, cancellationToken, attempt);
             return ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
@@ -138,9 +138,9 @@ internal sealed class ProtectionService(
     /// Runs work as a job row of the catalog: started, then finished with its result; the recovery point it made
     /// (if any) goes into the catalog with its alerts settled.
     /// </summary>
-    private async Task<T> AsJobAsync<T>(JobType type, SynchronizationRequest sync, Func<Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken)
+    private async Task<T> AsJobAsync<T>(JobType type, SynchronizationRequest sync, Func<Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken, int attempt = 1)
     {
-        var job = await catalog.Jobs.StartAsync(type, sync.DataSource.Id, catalog.ServerName, cancellationToken);
+        var job = await catalog.Jobs.StartAsync(type, sync.DataSource.Id, catalog.ServerName, cancellationToken, attempt);
         T result;
         try
         {

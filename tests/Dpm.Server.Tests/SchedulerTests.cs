@@ -1,0 +1,134 @@
+using Dpm.Management;
+using Dpm.Tests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Quartz;
+
+namespace Dpm.Server.Tests;
+
+/// <summary>
+/// The Quartz schedule made from protection groups, on an injected clock: the scheduler and the catalog run on a
+/// fake clock that the test moves, so a 15-minute policy is tested without waiting 15 minutes.
+/// </summary>
+public sealed class SchedulerTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+
+    private static DpmManagementClient Client(RunningServer server) => new(new HttpClient { BaseAddress = new Uri(server.Url) });
+
+    [Fact]
+    public async Task Group_With15MinuteSynchronization_MakesTheReplicaAtOnce_ThenOnePointEachInterval()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var data = Directory.CreateDirectory(Path.Combine(server.Root, "finance")).FullName;
+        File.WriteAllText(Path.Combine(data, "ledger.txt"), "opening balance");
+        var client = Client(server);
+
+        var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local); // a recovery point time the test doesn't reach
+        await CreateGroupAsync(client, "Finance", 15, $"Daily {farOff:HH:mm}", "folder:" + data);
+
+        var jobs = await WaitForJobsAsync(client, 1);
+        Assert.Equal(("ReplicaCreation", "Succeeded"), (jobs[0].Type, jobs[0].State));
+
+        File.AppendAllText(Path.Combine(data, "ledger.txt"), "\nfirst entry");
+        clock.Advance(TimeSpan.FromMinutes(15));
+        jobs = await WaitForJobsAsync(client, 2);
+        Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
+
+        File.WriteAllText(Path.Combine(data, "invoice.txt"), "42");
+        clock.Advance(TimeSpan.FromMinutes(15));
+        jobs = await WaitForJobsAsync(client, 3);
+        Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
+        await WaitUntilNothingIsDueAsync(server, clock);
+
+        Assert.Equal(3, (await client.GetJobsAsync(CancellationToken.None)).Value!.Count);
+        var points = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value!;
+        Assert.Equal(3, points.Count);
+        Assert.Equal(2, points[^1].Items - 1); // ledger.txt and invoice.txt, besides the folder itself
+    }
+
+    [Fact]
+    public async Task Misfire_AfterHoursOfDowntime_OneCatchUpRun_NotABurst()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow); // it starts at the system time: a cron trigger computes its first fire from that
+        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var data = Directory.CreateDirectory(Path.Combine(server.Root, "sales")).FullName;
+        File.WriteAllText(Path.Combine(data, "orders.csv"), "1,2,3");
+        var client = Client(server);
+
+        // A recovery point time two hours on, so the downtime misses it as well as eight synchronizations.
+        var twoHoursOn = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(2), TimeZoneInfo.Local);
+        await CreateGroupAsync(client, "Sales", 15, $"Daily {twoHoursOn:HH:mm}", "folder:" + data);
+        await WaitForJobsAsync(client, 1);
+        await WaitUntilNothingIsDueAsync(server, clock);
+
+        await server.RestartAsync(() =>
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            clock.Advance(TimeSpan.FromHours(3)); // the server is down for three hours
+        });
+        client = Client(server);
+
+        var jobs = await WaitForJobsAsync(client, 2);
+        await WaitUntilNothingIsDueAsync(server, clock);
+        jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!;
+        Assert.Equal(2, jobs.Count); // one catch-up, though twelve synchronizations and a recovery point time were missed
+        Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
+
+        clock.Advance(TimeSpan.FromMinutes(15)); // and then the schedule goes on as before
+        jobs = await WaitForJobsAsync(client, 3);
+        await WaitUntilNothingIsDueAsync(server, clock);
+        Assert.Equal(3, (await client.GetJobsAsync(CancellationToken.None)).Value!.Count);
+    }
+
+    private static async Task CreateGroupAsync(DpmManagementClient client, string name, int? syncMinutes, string recoveryPointTime, string dataSourceId)
+    {
+        var created = await client.CreateProtectionGroupAsync(
+            new NewProtectionGroupDto { Name = name, Policy = new ProtectionPolicyDto { SynchronizationMinutes = syncMinutes, RecoveryPointTimes = [recoveryPointTime] } }, CancellationToken.None);
+        Assert.Null(created.Problem);
+        var added = await client.AddToProtectionGroupAsync(name, new GroupMemberDto { DataSourceId = dataSourceId }, CancellationToken.None);
+        Assert.Null(added.Problem);
+    }
+
+    /// <summary>Waits (in real time, up to a deadline) until at least <paramref name="count"/> jobs have finished; the newest first.</summary>
+    private static async Task<IReadOnlyList<JobInfo>> WaitForJobsAsync(DpmManagementClient client, int count)
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            var jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!;
+            if (jobs.Count(j => j.State != "Running") >= count)
+            {
+                return jobs;
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    /// <summary>Waits until no trigger is due on the fake clock and no fire is running, so that nothing more happens until the clock moves.</summary>
+    private static async Task WaitUntilNothingIsDueAsync(RunningServer server, TimeProvider clock)
+    {
+        var scheduler = await server.App.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        using var deadline = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            var keys = await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.AnyGroup());
+            var due = false;
+            foreach (var key in keys)
+            {
+                var next = (await scheduler.GetTrigger(key))?.NextFireTimeUtc;
+                due |= next is { } at && at <= clock.GetUtcNow();
+            }
+
+            var firing = await scheduler.QueryFireInstances(new FireInstanceQuery());
+            if (!due && firing.Items.Count == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+}
