@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Dpm.Management;
 
 /// <summary>An alert as the management API shows it.</summary>
@@ -47,7 +49,11 @@ public sealed record ProtectionPolicyDto
     /// <summary>Short-term disk retention range in days (1–448).</summary>
     public int RetentionDays { get; init; } = 5;
 
-    /// <summary>Minutes between synchronizations: 15, 30, 45, 60, 120, 240, 360, 720 or 1440; null for just before each recovery point.</summary>
+    /// <summary>
+    /// Minutes between synchronizations: 15, 30, 45, 60, 120, 240, 360, 720 or 1440; null for just before each
+    /// recovery point (written out as null, so that it is not taken for "left out", which means 15).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public int? SynchronizationMinutes { get; init; } = 15;
 
     /// <summary>When recovery points are made: "Daily HH:MM" or "Mon HH:MM" … "Sun HH:MM".</summary>

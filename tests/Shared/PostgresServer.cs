@@ -72,7 +72,8 @@ public sealed class PostgresServer : IDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port free on the loopback interface just now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

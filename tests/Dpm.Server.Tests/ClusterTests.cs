@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dpm.Catalog;
+using Dpm.Management;
+using Dpm.Tests;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dpm.Server.Tests;
+
+/// <summary>
+/// Two server processes sharing one schedule through a catalog on a real PostgreSQL (Quartz clustered) and one
+/// storage pool: every fire runs once, and when the server running a job is killed the other one retries it and
+/// keeps the schedule.
+/// </summary>
+public sealed class ClusterTests : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
+    private readonly PostgresServer _postgres = new();
+    private readonly string _root = Directory.CreateTempSubdirectory("dpm-cluster-").FullName;
+    private readonly Dictionary<string, (Process Process, string Url)> _servers = [];
+
+    [Fact]
+    public async Task TwoServers_EachFireRunsOnce_AndAKilledServersJobIsRetriedByTheOther_PoolStaysConsistent()
+    {
+        var plugins = Path.Combine(_root, "plugins");
+        FixturePlugins.CopyTo(plugins, "Dpm.Storage.Disk");
+        FixturePlugins.CopyTo(plugins, "Dpm.Workloads.Files");
+        await StartServerAsync("node-a", plugins); // the first one creates the pool; the second opens it
+        await StartServerAsync("node-b", plugins);
+        var small = Enumerable.Range(1, 3).Select(i => Folder($"small-{i}", files: 20, bytes: 64 * 1024)).ToList();
+
+        // A recovery point time at least 90 s on: the scheduled express fulls that both servers could fire.
+        var at = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddSeconds(150), TimeZoneInfo.Local);
+        var client = Client("node-a");
+        Assert.Null((await client.CreateProtectionGroupAsync(
+            new NewProtectionGroupDto { Name = "Cluster", Policy = new ProtectionPolicyDto { SynchronizationMinutes = null, RecoveryPointTimes = [$"Daily {at:HH:mm}"] } },
+            CancellationToken.None)).Problem);
+        Assert.Null((await client.GetProtectionGroupsAsync(CancellationToken.None)).Value!.Single().Policy.SynchronizationMinutes); // just before each recovery point
+        foreach (var folder in small)
+        {
+            Assert.Null((await client.AddToProtectionGroupAsync("Cluster", new GroupMemberDto { DataSourceId = "folder:" + folder }, CancellationToken.None)).Problem);
+        }
+
+        // Replica creation at once: one job per data source, on whichever server took the fire.
+        var replicas = await WaitForJobsAsync(jobs => jobs.Count(j => j.State == JobState.Succeeded) >= small.Count);
+        Assert.Equal(small.Select(f => "folder:" + f).Order(), replicas.Select(j => j.DataSourceId).Order());
+        Assert.All(replicas, j => Assert.Equal(JobType.ReplicaCreation, j.Type));
+
+        // A big data source: kill -9 the server that runs its replica creation.
+        var big = Folder("big", files: 6, bytes: 64 * 1024 * 1024);
+        Assert.Null((await client.AddToProtectionGroupAsync("Cluster", new GroupMemberDto { DataSourceId = "folder:" + big }, CancellationToken.None)).Problem);
+        var running = (await WaitForJobsAsync(jobs => jobs.Any(j => j.DataSourceId == "folder:" + big && j.State == JobState.Running)))
+            .First(j => j.DataSourceId == "folder:" + big && j.State == JobState.Running);
+        var victim = running.Server!;
+        var survivor = victim == "node-a" ? "node-b" : "node-a";
+        _servers[victim].Process.Kill(entireProcessTree: true);
+        await _servers[victim].Process.WaitForExitAsync();
+
+        var retried = await WaitForJobsAsync(jobs => jobs.Any(j => j.DataSourceId == "folder:" + big && j.State == JobState.Succeeded));
+        var bigJobs = retried.Where(j => j.DataSourceId == "folder:" + big).OrderBy(j => j.CreatedAt).ToList();
+        Assert.Equal(2, bigJobs.Count);
+        Assert.Equal((JobState.Failed, victim, 1), (bigJobs[0].State, bigJobs[0].Server, bigJobs[0].Attempt));
+        Assert.StartsWith(JobBook.Interrupted, bigJobs[0].Error, StringComparison.Ordinal);
+        Assert.Equal((JobState.Succeeded, survivor, 2, JobType.ReplicaCreation), (bigJobs[1].State, bigJobs[1].Server, bigJobs[1].Attempt, bigJobs[1].Type));
+
+        // The survivor keeps the whole schedule: at the recovery point time, one express full per data source.
+        var all = await WaitForJobsAsync(jobs => jobs.Count(j => j.Type == JobType.ExpressFull && j.State == JobState.Succeeded) >= small.Count + 1);
+        await Task.Delay(TimeSpan.FromSeconds(5)); // long enough for a duplicate fire to show up, if there were one
+        all = await WaitForJobsAsync(_ => true);
+        var fulls = all.Where(j => j.Type == JobType.ExpressFull).ToList();
+        Assert.Equal(small.Select(f => "folder:" + f).Append("folder:" + big).Order(), fulls.Select(j => j.DataSourceId).Order());
+        Assert.All(fulls, j => Assert.Equal((JobState.Succeeded, survivor), (j.State, j.Server)));
+
+        // The pool is consistent: every recovery point reads back whole.
+        var verify = (await Client(survivor).VerifyPoolAsync(1.0, CancellationToken.None)).Value!;
+        Assert.Empty(verify.Damaged);
+        Assert.Empty(verify.Problems);
+        Assert.Equal(small.Count * 2 + 2, verify.RecoveryPoints);
+    }
+
+    private DpmManagementClient Client(string server) => new(new HttpClient { BaseAddress = new Uri(_servers[server].Url) });
+
+    private string Folder(string name, int files, int bytes)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "data", name)).FullName;
+        var buffer = new byte[bytes];
+        for (var i = 0; i < files; i++)
+        {
+            Random.Shared.NextBytes(buffer);
+            File.WriteAllBytes(Path.Combine(folder, $"file-{i}.bin"), buffer);
+        }
+
+        return folder;
+    }
+
+    private async Task StartServerAsync(string name, string plugins)
+    {
+        var url = $"http://127.0.0.1:{PostgresServer.FreePort()}";
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "Dpm.Server.dll"), "--urls", url,
+            $"--Dpm:DataDirectory={Path.Combine(_root, name)}", $"--Dpm:Plugins:Directory={plugins}",
+            $"--Dpm:Pool:Path={Path.Combine(_root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(_root, "pool.key")}",
+            "--Dpm:Catalog:Provider=Postgres", $"--Dpm:Catalog:ConnectionString={_postgres.ConnectionString()}", $"--Dpm:Catalog:ServerName={name}",
+            "--Dpm:Scheduler:CheckinIntervalSeconds=2",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        var log = File.CreateText(Path.Combine(_root, name + ".log"));
+        log.AutoFlush = true;
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _servers[name] = (process, url);
+
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync(new Uri("api/health", UriKind.Relative))).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+            }
+
+            Assert.False(process.HasExited, $"{name} stopped at start: {File.ReadAllText(Path.Combine(_root, name + ".log"))}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is not null)
+        {
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+        }
+    }
+
+    /// <summary>Reads the shared catalog until the jobs satisfy <paramref name="done"/> (in real time, up to a deadline).</summary>
+    private async Task<List<Job>> WaitForJobsAsync(Func<List<Job>, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            await using var catalog = Catalogs.Create(CatalogProvider.Postgres, _postgres.ConnectionString());
+            var jobs = await catalog.Jobs.AsNoTracking().ToListAsync();
+            if (done(jobs))
+            {
+                return jobs;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "waited too long; jobs: " + string.Join("; ", jobs.Select(j => string.Create(CultureInfo.InvariantCulture, $"{j.Type} {j.DataSourceId} {j.State} on {j.Server} #{j.Attempt} {j.Error}"))));
+            await Task.Delay(200);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (process, _) in _servers.Values)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+
+        _postgres.Dispose();
+        if (Environment.GetEnvironmentVariable("DPM_KEEP_TEST_FILES") is null)
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
