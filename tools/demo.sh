@@ -50,8 +50,8 @@ say "express full (only what changed is read and stored)"
 dpm datasource sync "folder:$work/data"
 
 say "recovery points"
-dpm recoverypoint get --datasource "folder:$work/data"
-first=$(dpm recoverypoint get --datasource "folder:$work/data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+dpm recovery-point get --datasource "folder:$work/data"
+first=$(dpm recovery-point get --datasource "folder:$work/data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 
 say "browse the first recovery point, and search it"
 dpm recoverable-item get --recovery-point "$first"

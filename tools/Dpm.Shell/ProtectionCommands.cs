@@ -67,7 +67,9 @@ internal static class ProtectionCommands
         var dataSource = new Option<string?>("--datasource") { Description = "Only this data source's recovery points" };
         var get = new Command("get", "List recovery points, oldest first") { dataSource, shell.Json };
         get.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.GetRecoveryPointsAsync(parse.GetValue(dataSource), t), points => RenderPoints(shell.Console, points), ct));
-        return new Command("recoverypoint", "Recovery points") { get };
+        var command = new Command("recovery-point", "Recovery points") { get };
+        command.Aliases.Add("recoverypoint");
+        return command;
     }
 
     private static Command RecoverableItem(ShellContext shell)
