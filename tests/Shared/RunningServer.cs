@@ -18,7 +18,9 @@ public sealed class RunningServer : IAsyncDisposable
 {
     private readonly ECDsa _issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-    private RunningServer(string root) => Root = root;
+    private readonly IReadOnlyList<string> _settings;
+
+    private RunningServer(string root, IReadOnlyList<string> settings) => (Root, _settings) = (root, settings);
 
     public string Root { get; }
 
@@ -35,9 +37,12 @@ public sealed class RunningServer : IAsyncDisposable
     public LicenceService Licences => App.Services.GetRequiredService<LicenceService>();
 
     /// <summary>Starts a server whose plugins folder holds copies of the named fixture plugins.</summary>
-    public static async Task<RunningServer> StartAsync(params string[] fixtures)
+    public static Task<RunningServer> StartAsync(params string[] fixtures) => StartAsync(settings: [], fixtures);
+
+    /// <summary>Starts a server with more configuration (<c>--Key=value</c> arguments) and copies of the named fixture plugins.</summary>
+    public static async Task<RunningServer> StartAsync(IReadOnlyList<string> settings, params string[] fixtures)
     {
-        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")));
+        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")), settings);
         Directory.CreateDirectory(server.PluginsDirectory);
         foreach (var fixture in fixtures)
         {
@@ -61,7 +66,7 @@ public sealed class RunningServer : IAsyncDisposable
     {
         var trust = LicenceTrust.FromPem(_issuer.ExportSubjectPublicKeyInfoPem());
         App = DpmServer.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning"],
+            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning", .. _settings],
             builder => builder.Services.AddSingleton(trust));
         await App.StartAsync();
         Url = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
