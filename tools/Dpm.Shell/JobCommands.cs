@@ -62,7 +62,7 @@ internal static class JobCommands
                             $"Watching job {job.Id}: {job.Type} of {job.DataSourceId ?? "(no data source)"} on {job.Server ?? "?"}, started {job.StartedAt?.ToString("u", Culture) ?? "?"}");
                         answer = await shell.Console.Progress()
                             .AutoClear(false)
-                            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 24 }, new ElapsedTimeColumn(), new SpinnerColumn())
                             .StartAsync(async progress =>
                             {
                                 var task = progress.AddTask(Describe(job));
@@ -116,15 +116,15 @@ internal static class JobCommands
         }
     }
 
-    /// <summary>What the progress bar says: the work, items and bytes done (of the total when known), the item it is at.</summary>
+    /// <summary>What the progress bar says (short enough for an 80-column terminal): items and bytes done (of the total when known), the item it is at.</summary>
     private static string Describe(JobInfo job)
     {
         var bytes = job.BytesTotal is > 0 and var total
             ? string.Create(Culture, $"{ProtectionCommands.Size(job.BytesDone)} of {ProtectionCommands.Size(total)} ({100.0 * job.BytesDone / total:0}%)")
             : ProtectionCommands.Size(job.BytesDone);
-        var at = job.CurrentItem is { Length: > 0 } item ? " · " + (item.Length > 48 ? "…" + item[^47..] : item) : "";
+        var at = job.CurrentItem is { Length: > 0 } item ? " · " + (item.Length > 28 ? "…" + item[^27..] : item) : "";
         var cancelling = job.CancelRequested ? " · cancelling" : "";
-        return Markup.Escape(string.Create(Culture, $"{job.Type} {job.DataSourceId}: {job.ItemsDone} items, {bytes}{at}{cancelling}"));
+        return Markup.Escape(string.Create(Culture, $"{job.ItemsDone} items, {bytes}{at}{cancelling}"));
     }
 
     private static void RenderEnd(IAnsiConsole console, JobInfo job)
