@@ -2,7 +2,35 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Catalog;
 
-/// <summary>Every run of work is a job row: started, finished with its result, or marked interrupted after a crash.</summary>
+/// <summary>What a request to cancel a job found.</summary>
+public enum CancelOutcome
+{
+    /// <summary>The job was queued or running: it is marked, and the server that runs it stops it.</summary>
+    Requested,
+
+    /// <summary>The catalog has no such job.</summary>
+    NotFound,
+
+    /// <summary>The job had already ended: there is nothing to cancel.</summary>
+    AlreadyEnded,
+}
+
+/// <summary>The answer to a request to cancel a job: the outcome, and the job as it is now (none when there is no such job).</summary>
+public sealed record JobCancellation(Guid JobId, CancelOutcome Outcome, Job? Job)
+{
+    /// <summary>Why nothing was cancelled, in words; null when the cancel was requested.</summary>
+    public string? Refusal => Outcome switch
+    {
+        CancelOutcome.NotFound => $"there is no job {JobId}",
+        CancelOutcome.AlreadyEnded => $"job {JobId} already ended ({Job!.State}{(Job.EndedAt is { } ended ? $" at {ended:u}" : "")}): there is nothing to cancel",
+        _ => null,
+    };
+}
+
+/// <summary>
+/// Every run of work is a job row: started, its progress written while it runs, cancelled on request, finished with
+/// its result, or marked interrupted after a crash.
+/// </summary>
 public sealed class JobBook(Func<CatalogContext> open, TimeProvider time)
 {
     /// <summary>How the error of a job cut off by a stopping server begins.</summary>
@@ -16,6 +44,62 @@ public sealed class JobBook(Func<CatalogContext> open, TimeProvider time)
         catalog.Jobs.Add(job);
         await catalog.SaveChangesAsync(cancellationToken);
         return job;
+    }
+
+    /// <summary>One job, or null when the catalog has none with that id.</summary>
+    public async Task<Job?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var catalog = open();
+        return await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes a queued or running job's progress: bytes and items done, the item it is at, and the total bytes when
+    /// known (an unknown total keeps the one written before). Returns false when the job isn't queued or running
+    /// (progress that arrives after the end is not kept).
+    /// </summary>
+    public async Task<bool> ReportProgressAsync(Guid id, long bytesDone, long itemsDone, string? currentItem, long? bytesTotal, CancellationToken cancellationToken)
+    {
+        await using var catalog = open();
+        var written = await catalog.Jobs
+            .Where(j => j.Id == id && (j.State == JobState.Running || j.State == JobState.Queued))
+            .ExecuteUpdateAsync(
+                set =>
+                {
+                    set.SetProperty(j => j.BytesDone, bytesDone).SetProperty(j => j.ItemsDone, itemsDone).SetProperty(j => j.CurrentItem, currentItem);
+                    if (bytesTotal is { } total)
+                    {
+                        set.SetProperty(j => j.BytesTotal, total);
+                    }
+                },
+                cancellationToken);
+        return written == 1;
+    }
+
+    /// <summary>
+    /// Asks for a queued or running job to be cancelled: marks it, and the server that runs it (this one or another
+    /// sharing the catalog) stops it. A job that already ended, or one the catalog doesn't have, is refused with the reason.
+    /// </summary>
+    public async Task<JobCancellation> RequestCancelAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var catalog = open();
+        var marked = await catalog.Jobs
+            .Where(j => j.Id == id && (j.State == JobState.Running || j.State == JobState.Queued))
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.CancelRequested, true), cancellationToken);
+        var job = await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
+        var outcome = marked == 1 ? CancelOutcome.Requested : job is null ? CancelOutcome.NotFound : CancelOutcome.AlreadyEnded;
+        return new JobCancellation(id, outcome, job);
+    }
+
+    /// <summary>Whether someone asked for the job to be cancelled.</summary>
+    public async Task<bool> IsCancelRequestedAsync(Guid id, CancellationToken cancellationToken) =>
+        (await ListCancelRequestedAsync([id], cancellationToken)).Count == 1;
+
+    /// <summary>Of the given jobs, those someone asked to cancel (one query, however many jobs a server runs).</summary>
+    public async Task<IReadOnlySet<Guid>> ListCancelRequestedAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        await using var catalog = open();
+        return (await catalog.Jobs.AsNoTracking().Where(j => j.CancelRequested && ids.Contains(j.Id)).Select(j => j.Id).ToListAsync(cancellationToken)).ToHashSet();
     }
 
     /// <summary>Records how a job ended: succeeded, failed (with the error) or cancelled.</summary>

@@ -116,9 +116,25 @@ public sealed record JobInfo
 
     public DateTimeOffset? EndedAt { get; init; }
 
+    /// <summary>Which try of the work this is (1 the first).</summary>
+    public int Attempt { get; init; } = 1;
+
     public long BytesDone { get; init; }
+
+    /// <summary>The bytes the work will read in all, when known.</summary>
+    public long? BytesTotal { get; init; }
 
     public long ItemsDone { get; init; }
 
+    /// <summary>The item the work was at when its progress was last written.</summary>
+    public string? CurrentItem { get; init; }
+
+    /// <summary>Someone asked for the job to be cancelled (it ends Cancelled, unless it ended before the request reached it).</summary>
+    public bool CancelRequested { get; init; }
+
     public string? Error { get; init; }
+
+    /// <summary>Whether the job has ended (succeeded, failed or cancelled).</summary>
+    [JsonIgnore]
+    public bool HasEnded => State is not ("Queued" or "Running");
 }

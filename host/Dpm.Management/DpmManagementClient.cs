@@ -66,6 +66,13 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<IReadOnlyList<JobInfo>>> GetJobsAsync(CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<JobInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/jobs"), cancellationToken);
 
+    public Task<ApiResult<JobInfo>> GetJobAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<JobInfo>(new HttpRequestMessage(HttpMethod.Get, $"api/jobs/{id}"), cancellationToken);
+
+    /// <summary>Asks for a queued or running job to be cancelled; returns the job as it is then (it stops shortly after).</summary>
+    public Task<ApiResult<JobInfo>> CancelJobAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<JobInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{id}/cancel"), cancellationToken);
+
     public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
 

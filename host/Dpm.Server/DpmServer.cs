@@ -28,6 +28,9 @@ public static class DpmServer
         builder.Services.AddOptions<CatalogOptions>().Bind(builder.Configuration.GetSection(CatalogOptions.Section));
         builder.Services.AddSingleton<CatalogHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogHost>());
+        builder.Services.AddOptions<JobOptions>().Bind(builder.Configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RunningJobs>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RunningJobs>());
         builder.Services.AddSingleton<ProtectionService>();
         builder.Services.AddDpmScheduler(builder.Configuration);
         builder.Services.AddSingleton<ProtectionGroupService>();

@@ -105,13 +105,21 @@ internal static class ManagementApi
                 await PlannedAsync(await groups.RemoveMemberAsync(name, id, ct), scheduler, ct))
             .WithSummary("Remove a data source from a protection group; its recovery points stay");
 
-        api.MapGet("/jobs", async (CatalogHost catalog, CancellationToken ct) =>
-                (await catalog.Jobs.ListAsync(200, ct)).Select(j => new JobInfo
-                {
-                    Id = j.Id, Type = j.Type.ToString(), State = j.State.ToString(), DataSourceId = j.DataSourceId, Server = j.Server, CreatedAt = j.CreatedAt,
-                    StartedAt = j.StartedAt, EndedAt = j.EndedAt, BytesDone = j.BytesDone, ItemsDone = j.ItemsDone, Error = j.Error,
-                }).ToList())
+        api.MapGet("/jobs", async (CatalogHost catalog, CancellationToken ct) => (await catalog.Jobs.ListAsync(200, ct)).Select(ToInfo).ToList())
             .WithSummary("The newest 200 jobs, newest first");
+
+        api.MapGet("/jobs/{id}", async (string id, CatalogHost catalog, CancellationToken ct) =>
+                Guid.TryParse(id, out var jobId) && await catalog.Jobs.GetAsync(jobId, ct) is { } job ? Results.Ok(ToInfo(job)) : NoSuchJob(id))
+            .Produces<JobInfo>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("One job, with its progress while it runs");
+
+        api.MapPost("/jobs/{id}/cancel", async (string id, RunningJobs jobs, CancellationToken ct) =>
+                Guid.TryParse(id, out var jobId) ? ToResult(await jobs.CancelAsync(jobId, ct), ToInfo) : NoSuchJob(id))
+            .Produces<JobInfo>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Asks for a queued or running job to be cancelled, whichever server of the catalog runs it; a job that ended is refused");
 
         api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
             .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");
@@ -158,6 +166,19 @@ internal static class ManagementApi
 
     private static IResult ToResult<T>(Outcome<T> outcome) =>
         outcome.Problem is null ? Results.Ok(outcome.Value) : Results.Problem(title: ProblemTitle(outcome.Status), detail: outcome.Problem, statusCode: outcome.Status);
+
+    private static IResult ToResult<T, TShown>(Outcome<T> outcome, Func<T, TShown> show) =>
+        outcome.Problem is null ? Results.Ok(show(outcome.Value!)) : ToResult(outcome);
+
+    private static IResult NoSuchJob(string id) =>
+        Results.Problem(title: ProblemTitle(StatusCodes.Status404NotFound), detail: $"there is no job {id}", statusCode: StatusCodes.Status404NotFound);
+
+    private static JobInfo ToInfo(Catalog.Job j) => new()
+    {
+        Id = j.Id, Type = j.Type.ToString(), State = j.State.ToString(), DataSourceId = j.DataSourceId, Server = j.Server, CreatedAt = j.CreatedAt,
+        StartedAt = j.StartedAt, EndedAt = j.EndedAt, Attempt = j.Attempt, BytesDone = j.BytesDone, BytesTotal = j.BytesTotal, ItemsDone = j.ItemsDone,
+        CurrentItem = j.CurrentItem, CancelRequested = j.CancelRequested, Error = j.Error,
+    };
 
     private static string ProblemTitle(int status) => status switch
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Dpm.Catalog.Tests;
 
-/// <summary>Jobs started, finished, and marked interrupted when their server comes back after a crash.</summary>
+/// <summary>Jobs started, their progress written, cancelled on request, finished, and marked interrupted when their server comes back after a crash.</summary>
 public abstract class JobBookTests<TDatabases>(TDatabases databases) : CatalogTestBase<TDatabases>(databases)
     where TDatabases : class, ICatalogDatabases
 {
@@ -42,6 +42,64 @@ public abstract class JobBookTests<TDatabases>(TDatabases databases) : CatalogTe
         Assert.Equal(Day.AddMinutes(5), jobs[cut.Id].EndedAt);
         Assert.Equal(JobState.Running, jobs[elsewhere.Id].State);
         Assert.Equal(JobState.Succeeded, jobs[done.Id].State);
+    }
+
+    [Fact]
+    public async Task ReportProgress_RunningJob_WritesIt_AnUnknownTotalKeepsTheKnownOne_AndAfterTheEndNothingIsKept()
+    {
+        var job = await Jobs.StartAsync(JobType.ExpressFull, "folder:/srv", "server1", CancellationToken.None);
+
+        var first = await Jobs.ReportProgressAsync(job.Id, bytesDone: 100, itemsDone: 1, "docs/a.txt", bytesTotal: 1000, CancellationToken.None);
+        var second = await Jobs.ReportProgressAsync(job.Id, bytesDone: 400, itemsDone: 3, "docs/c.txt", bytesTotal: null, CancellationToken.None);
+        var running = await Jobs.GetAsync(job.Id, CancellationToken.None);
+        await Jobs.FinishAsync(job.Id, JobState.Succeeded, bytes: 1000, items: 5, error: null, CancellationToken.None);
+        var late = await Jobs.ReportProgressAsync(job.Id, bytesDone: 500, itemsDone: 4, "docs/d.txt", bytesTotal: null, CancellationToken.None);
+        var ended = await Jobs.GetAsync(job.Id, CancellationToken.None);
+
+        Assert.True(first);
+        Assert.True(second);
+        Assert.Equal((400L, (long?)1000L, 3L, "docs/c.txt"), (running!.BytesDone, running.BytesTotal, running.ItemsDone, running.CurrentItem));
+        Assert.False(late);
+        Assert.Equal((JobState.Succeeded, 1000L, 5L), (ended!.State, ended.BytesDone, ended.ItemsDone));
+    }
+
+    [Fact]
+    public async Task RequestCancel_RunningJob_MarksIt_OnlyThatJob()
+    {
+        var job = await Jobs.StartAsync(JobType.ExpressFull, "folder:/a", "server1", CancellationToken.None);
+        var other = await Jobs.StartAsync(JobType.ExpressFull, "folder:/b", "server2", CancellationToken.None);
+
+        var before = await Jobs.IsCancelRequestedAsync(job.Id, CancellationToken.None);
+        var cancellation = await Jobs.RequestCancelAsync(job.Id, CancellationToken.None);
+        var again = await Jobs.RequestCancelAsync(job.Id, CancellationToken.None);
+
+        Assert.False(before);
+        Assert.Equal(CancelOutcome.Requested, cancellation.Outcome);
+        Assert.Null(cancellation.Refusal);
+        Assert.Equal((JobState.Running, true), (cancellation.Job!.State, cancellation.Job.CancelRequested));
+        Assert.Equal(CancelOutcome.Requested, again.Outcome); // asking twice is no error
+        Assert.True(await Jobs.IsCancelRequestedAsync(job.Id, CancellationToken.None));
+        Assert.False(await Jobs.IsCancelRequestedAsync(other.Id, CancellationToken.None));
+        Assert.Equal([job.Id], await Jobs.ListCancelRequestedAsync([job.Id, other.Id, Guid.NewGuid()], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RequestCancel_EndedOrUnknownJob_RefusedWithTheReason_NothingMarked()
+    {
+        var done = await Jobs.StartAsync(JobType.ConsistencyCheck, "folder:/a", "server1", CancellationToken.None);
+        await Jobs.FinishAsync(done.Id, JobState.Succeeded, 0, 0, null, CancellationToken.None);
+        var unknown = Guid.NewGuid();
+
+        var ended = await Jobs.RequestCancelAsync(done.Id, CancellationToken.None);
+        var missing = await Jobs.RequestCancelAsync(unknown, CancellationToken.None);
+
+        Assert.Equal(CancelOutcome.AlreadyEnded, ended.Outcome);
+        Assert.Equal($"job {done.Id} already ended (Succeeded at 2026-11-25 00:00:00Z): there is nothing to cancel", ended.Refusal);
+        Assert.False(ended.Job!.CancelRequested);
+        Assert.False(await Jobs.IsCancelRequestedAsync(done.Id, CancellationToken.None));
+        Assert.Equal((CancelOutcome.NotFound, (Job?)null), (missing.Outcome, missing.Job));
+        Assert.Equal($"there is no job {unknown}", missing.Refusal);
+        Assert.Null(await Jobs.GetAsync(unknown, CancellationToken.None));
     }
 }
 

@@ -19,14 +19,9 @@ public sealed class RunningServer : IAsyncDisposable
     private readonly ECDsa _issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
     private readonly TimeProvider? _time;
-    private readonly string[] _settings;
+    private readonly IReadOnlyList<string> _settings;
 
-    private RunningServer(string root, TimeProvider? time, string[] settings)
-    {
-        Root = root;
-        _time = time;
-        _settings = settings;
-    }
+    private RunningServer(string root, TimeProvider? time, IReadOnlyList<string> settings) => (Root, _time, _settings) = (root, time, settings);
 
     public string Root { get; }
 
@@ -45,11 +40,14 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>Starts a server whose plugins folder holds copies of the named fixture plugins.</summary>
     public static Task<RunningServer> StartAsync(params string[] fixtures) => StartAsync(null, [], fixtures);
 
+    /// <summary>Starts a server with more configuration (<c>--Key=value</c> arguments) and copies of the named fixture plugins.</summary>
+    public static Task<RunningServer> StartAsync(IReadOnlyList<string> settings, params string[] fixtures) => StartAsync(null, settings, fixtures);
+
     /// <summary>
-    /// Starts a server as <see cref="StartAsync(string[])"/> does, on the given clock (the scheduler's too) and
-    /// with more settings (<c>--Key=Value</c>).
+    /// Starts a server as <see cref="StartAsync(IReadOnlyList{string}, string[])"/> does, on the given clock (the
+    /// scheduler's too).
     /// </summary>
-    public static async Task<RunningServer> StartAsync(TimeProvider? time, string[] settings, params string[] fixtures)
+    public static async Task<RunningServer> StartAsync(TimeProvider? time, IReadOnlyList<string> settings, params string[] fixtures)
     {
         var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")), time, settings);
         Directory.CreateDirectory(server.PluginsDirectory);

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace Dpm.Shell;
 
-/// <summary><c>dpm alert …</c> and <c>dpm catalog …</c>: what the catalog records.</summary>
+/// <summary><c>dpm alert …</c>, <c>dpm job …</c> and <c>dpm catalog …</c>: what the catalog records.</summary>
 internal static class CatalogCommands
 {
     public static IEnumerable<Command> Create(ShellContext shell)
@@ -15,9 +15,7 @@ internal static class CatalogCommands
         get.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.GetAlertsAsync(parse.GetValue(all), t), alerts => Render(shell.Console, alerts), ct));
         yield return new Command("alert", "Alerts: what needs attention, and what was resolved") { get };
 
-        var jobs = new Command("get", "List jobs, newest first") { shell.Json };
-        jobs.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.GetJobsAsync(t), list => Render(shell.Console, list), ct));
-        yield return new Command("job", "Jobs: every synchronization, check, recovery… with its result") { jobs };
+        yield return JobCommands.Create(shell);
 
         var rebuild = new Command("rebuild", "Recreate the catalog's recovery points from the storage pool's manifests") { shell.Json };
         rebuild.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.RebuildCatalogAsync(t), result => Render(shell.Console, result), ct));
@@ -44,21 +42,6 @@ internal static class CatalogCommands
                 a.Occurrences.ToString(CultureInfo.InvariantCulture) + "×",
                 Markup.Escape(a.Message),
                 Markup.Escape(a.Resolution ?? ""));
-        }
-
-        console.Write(table);
-    }
-
-    private static void Render(IAnsiConsole console, IReadOnlyList<JobInfo> jobs)
-    {
-        var table = new Table().AddColumns("Job", "State", "Data source", "Started", "Took", "Items", "Bytes", "Error");
-        foreach (var j in jobs)
-        {
-            var state = j.State switch { "Failed" => "[red]Failed[/]", "Succeeded" => "[green]Succeeded[/]", _ => Markup.Escape(j.State) };
-            var took = j is { StartedAt: { } start, EndedAt: { } end } ? string.Create(CultureInfo.InvariantCulture, $"{(end - start).TotalSeconds:0.0} s") : "";
-            table.AddRow(
-                Markup.Escape(j.Type), state, Markup.Escape(j.DataSourceId ?? ""), j.StartedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "", took,
-                j.ItemsDone.ToString(CultureInfo.InvariantCulture), ProtectionCommands.Size(j.BytesDone), Markup.Escape(j.Error ?? ""));
         }
 
         console.Write(table);

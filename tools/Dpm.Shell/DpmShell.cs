@@ -52,11 +52,31 @@ internal sealed class ShellContext(Option<string> server, Option<bool> json, IAn
     public TextWriter Output { get; } = output;
 
     /// <summary>Runs a call against the server and turns its outcome into output and an exit code.</summary>
-    public async Task<int> CallAsync<T>(
+    public Task<int> CallAsync<T>(
         ParseResult parse,
         Func<DpmManagementClient, CancellationToken, Task<ApiResult<T>>> call,
         Action<T> render,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        ConnectAsync(
+            parse,
+            async (client, ct) =>
+            {
+                var result = await call(client, ct);
+                if (!result.Succeeded)
+                {
+                    return await RefusedAsync(result.Problem!);
+                }
+
+                await ShowAsync(parse, result.Value!, render);
+                return 0;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Runs a conversation with the server (one call or several) and turns a server that can't be reached, or that
+    /// doesn't answer in time, into a message and exit code 2.
+    /// </summary>
+    public async Task<int> ConnectAsync(ParseResult parse, Func<DpmManagementClient, CancellationToken, Task<int>> conversation, CancellationToken cancellationToken)
     {
         var url = parse.GetValue(server)!;
         if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
@@ -66,10 +86,9 @@ internal sealed class ShellContext(Option<string> server, Option<bool> json, IAn
         }
 
         using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(100) };
-        ApiResult<T> result;
         try
         {
-            result = await call(new DpmManagementClient(http), cancellationToken);
+            return await conversation(new DpmManagementClient(http), cancellationToken);
         }
         catch (HttpRequestException ex)
         {
@@ -82,22 +101,32 @@ internal sealed class ShellContext(Option<string> server, Option<bool> json, IAn
             await error.WriteLineAsync($"dpm: the server at {url} did not answer in time");
             return 2;
         }
+    }
 
-        if (!result.Succeeded)
-        {
-            await error.WriteLineAsync($"dpm: {result.Problem!.Detail ?? result.Problem.Title}");
-            return 1;
-        }
+    /// <summary>Says why the server refused; returns exit code 1.</summary>
+    public async Task<int> RefusedAsync(ApiProblem problem)
+    {
+        await error.WriteLineAsync($"dpm: {problem.Detail ?? problem.Title}");
+        return 1;
+    }
 
+    /// <summary>Complains about the command line; returns exit code 2.</summary>
+    public async Task<int> WrongUsageAsync(string message)
+    {
+        await error.WriteLineAsync($"dpm: {message}");
+        return 2;
+    }
+
+    /// <summary>Shows a value: as JSON with <c>--json</c>, rendered for people otherwise.</summary>
+    public async Task ShowAsync<T>(ParseResult parse, T value, Action<T> render)
+    {
         if (parse.GetValue(Json))
         {
-            await Output.WriteLineAsync(JsonSerializer.Serialize(result.Value, ManagementJson.Options));
+            await Output.WriteLineAsync(JsonSerializer.Serialize(value, ManagementJson.Options));
         }
         else
         {
-            render(result.Value!);
+            render(value);
         }
-
-        return 0;
     }
 }

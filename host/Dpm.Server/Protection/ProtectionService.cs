@@ -24,10 +24,13 @@ public static class Outcome
     public static Outcome<T> Fail<T>(int status, string problem) => new(default, status, problem);
 }
 
+/// <summary>A job of this server was cancelled (the message says which, and why).</summary>
+internal sealed class JobCancelledException(string message, Exception innerException, CancellationToken token) : OperationCanceledException(message, innerException, token);
+
 /// <summary>
 /// The server's in-process agent and recovery side: synchronizes data sources into the storage pool through
 /// the workload plugins (the same engine an agent runs), lists recovery points and recoverable items, and
-/// recovers. One synchronization per data source runs at a time.
+/// recovers. One synchronization per data source runs at a time; each is a job that can be cancelled.
 /// </summary>
 internal sealed class ProtectionService(
     PluginManager plugins,
@@ -35,6 +38,7 @@ internal sealed class ProtectionService(
     LicenceService licences,
     ProtectedComputer computer,
     CatalogHost catalog,
+    RunningJobs jobs,
     ILoggerFactory logging)
 {
     private const string FilesPlugin = "Dpm.Workloads.Files";
@@ -67,7 +71,8 @@ internal sealed class ProtectionService(
         var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var result = await AsJobAsync(sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync, () => engine.SynchronizeAsync(plugin, sync, null, cancellationToken), r => r, cancellationToken, attempt);
+            var result = await AsJobAsync(
+                sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync, (progress, ct) => engine.SynchronizeAsync(plugin, sync, progress, ct), r => r, cancellationToken, attempt);
             return ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
@@ -126,7 +131,7 @@ internal sealed class ProtectionService(
             var result = await AsJobAsync(
                 JobType.ConsistencyCheck,
                 sync,
-                () => engine.CheckConsistencyAsync(plugin, sync, level, null, cancellationToken),
+                (progress, ct) => engine.CheckConsistencyAsync(plugin, sync, level, progress, ct),
                 r => r.Repair is { } repair
                     ? repair with { ReplicaInconsistentReason = $"a {level.ToString().ToLowerInvariant()} consistency check found {r.Inconsistencies.Count} {(r.Inconsistencies.Count == 1 ? "item" : "items")} that differ (first: {r.Inconsistencies[0].Path}: {r.Inconsistencies[0].Reason})" }
                     : null,
@@ -135,31 +140,39 @@ internal sealed class ProtectionService(
         }, cancellationToken);
 
     /// <summary>
-    /// Runs work as a job row of the catalog: started, then finished with its result; the recovery point it made
-    /// (if any) goes into the catalog with its alerts settled.
+    /// Runs work as a job of this server: a catalog row with the work's progress, cancelled when someone asks (or
+    /// when the request that started it goes away), then finished with its result; the recovery point the work
+    /// made (if any) goes into the catalog with its alerts settled. Cancelled work made no recovery point: the
+    /// pool drops one that was not committed.
     /// </summary>
-    private async Task<T> AsJobAsync<T>(JobType type, SynchronizationRequest sync, Func<Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken, int attempt = 1)
+    private async Task<T> AsJobAsync<T>(
+        JobType type, SynchronizationRequest sync, Func<IProgress<ProgressReport>, CancellationToken, Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken, int attempt = 1)
     {
-        var job = await catalog.Jobs.StartAsync(type, sync.DataSource.Id, catalog.ServerName, cancellationToken, attempt);
-        T result;
+        using var job = await jobs.StartAsync(type, sync.DataSource.Id, cancellationToken, attempt);
         try
         {
-            result = await work();
+            var result = await work(job, job.Token);
+            var made = recoveryPoint(result);
+            if (made is not null)
+            {
+                // Committed to the pool: the recovery point is made, and a cancel that comes now is too late.
+                await RecordAsync(sync, made, CancellationToken.None);
+            }
+
+            var stats = made?.RecoveryPoint.Stats;
+            await job.EndAsync(JobState.Succeeded, stats?.BytesRead ?? job.Progress.BytesDone, stats?.Items ?? job.Progress.ItemsDone, null);
+            return result;
+        }
+        catch (OperationCanceledException ex) when (job.Token.IsCancellationRequested)
+        {
+            await job.EndAsync(JobState.Cancelled, job.Progress.BytesDone, job.Progress.ItemsDone, job.CancelReason);
+            throw new JobCancelledException($"job {job.Id} ({type} of '{sync.DataSource.Id}') was {job.CancelReason}; no recovery point was made", ex, job.Token);
         }
         catch (Exception ex)
         {
-            await catalog.Jobs.FinishAsync(job.Id, ex is OperationCanceledException ? JobState.Cancelled : JobState.Failed, 0, 0, ex.Message, CancellationToken.None);
+            await job.EndAsync(JobState.Failed, job.Progress.BytesDone, job.Progress.ItemsDone, ex.Message);
             throw;
         }
-
-        var made = recoveryPoint(result);
-        if (made is not null)
-        {
-            await RecordAsync(sync, made, cancellationToken);
-        }
-
-        await catalog.Jobs.FinishAsync(job.Id, JobState.Succeeded, made?.RecoveryPoint.Stats.BytesRead ?? 0, made?.RecoveryPoint.Stats.Items ?? 0, null, CancellationToken.None);
-        return result;
     }
 
     private static ConsistencyCheckResultDto ToCheck(ConsistencyCheckOutcome result, TimeSpan elapsed) => new()
@@ -224,6 +237,11 @@ internal sealed class ProtectionService(
         catch (ArgumentException ex)
         {
             return Outcome.Fail<T>(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (JobCancelledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Someone cancelled the job while this request waited for it.
+            return Outcome.Fail<T>(StatusCodes.Status409Conflict, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or PoolDataException or UnauthorizedAccessException or InvalidOperationException)
         {
