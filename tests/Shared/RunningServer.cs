@@ -18,7 +18,10 @@ public sealed class RunningServer : IAsyncDisposable
 {
     private readonly ECDsa _issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-    private RunningServer(string root) => Root = root;
+    private readonly TimeProvider? _clock;
+    private readonly string[] _settings;
+
+    private RunningServer(string root, TimeProvider? clock = null, string[]? settings = null) => (Root, _clock, _settings) = (root, clock, settings ?? []);
 
     public string Root { get; }
 
@@ -35,9 +38,15 @@ public sealed class RunningServer : IAsyncDisposable
     public LicenceService Licences => App.Services.GetRequiredService<LicenceService>();
 
     /// <summary>Starts a server whose plugins folder holds copies of the named fixture plugins.</summary>
-    public static async Task<RunningServer> StartAsync(params string[] fixtures)
+    public static Task<RunningServer> StartAsync(params string[] fixtures) => StartAsync(null, [], fixtures);
+
+    /// <summary>
+    /// Starts a server on a clock the test moves (its catalog, licences and plugins all read it) and with more
+    /// command-line settings (for example <c>--Dpm:Pool:Path=…</c>).
+    /// </summary>
+    public static async Task<RunningServer> StartAsync(TimeProvider? clock, string[] settings, params string[] fixtures)
     {
-        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")));
+        var server = new RunningServer(Path.Combine(Path.GetTempPath(), "dpm-tests", Guid.NewGuid().ToString("N")), clock, settings);
         Directory.CreateDirectory(server.PluginsDirectory);
         foreach (var fixture in fixtures)
         {
@@ -61,24 +70,33 @@ public sealed class RunningServer : IAsyncDisposable
     {
         var trust = LicenceTrust.FromPem(_issuer.ExportSubjectPublicKeyInfoPem());
         App = DpmServer.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning"],
-            builder => builder.Services.AddSingleton(trust));
+            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning", .. _settings],
+            builder =>
+            {
+                builder.Services.AddSingleton(trust);
+                if (_clock is not null)
+                {
+                    builder.Services.AddSingleton(_clock);
+                }
+            });
         await App.StartAsync();
         Url = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
     /// <summary>A licence signed with the key this server trusts.</summary>
-    public string IssueLicence(ComputerCounts computers, string licensee = "Contoso", int validDays = 365) =>
+    public string IssueLicence(ComputerCounts computers, string licensee = "Contoso", int validDays = 365, string? id = null) =>
         LicenceFile.Sign(
             new LicenceContent
             {
-                Id = $"lic-{Guid.NewGuid():N}",
+                Id = id ?? $"lic-{Guid.NewGuid():N}",
                 Licensee = licensee,
-                IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-1),
-                ExpiresAt = DateTimeOffset.UtcNow.AddDays(validDays),
+                IssuedAt = Now.AddMinutes(-1),
+                ExpiresAt = Now.AddDays(validDays),
                 Computers = computers,
             },
             _issuer);
+
+    private DateTimeOffset Now => (_clock ?? TimeProvider.System).GetUtcNow();
 
     public async ValueTask DisposeAsync()
     {
