@@ -62,6 +62,23 @@ public sealed class AlertBook(Func<CatalogContext> open, TimeProvider time)
         return active;
     }
 
+    /// <summary>
+    /// Resolves one alert by its id with the operator's resolution. Only an active alert is resolved: an unknown id
+    /// and an alert already resolved are said so, and nothing changes (two operators at once resolve it once).
+    /// </summary>
+    public async Task<AlertResolveResult> ResolveAsync(Guid id, string resolution, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resolution);
+        var now = time.GetUtcNow();
+        await using var catalog = open();
+        var resolved = await catalog.Alerts.Where(a => a.Id == id && a.IsActive).ExecuteUpdateAsync(
+            set => set.SetProperty(a => a.IsActive, false).SetProperty(a => a.ResolvedAt, now).SetProperty(a => a.Resolution, resolution),
+            cancellationToken);
+        var alert = await catalog.Alerts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        return new AlertResolveResult(
+            alert is null ? AlertResolveOutcome.NotFound : resolved == 1 ? AlertResolveOutcome.Resolved : AlertResolveOutcome.AlreadyResolved, alert);
+    }
+
     /// <summary>The alerts, active ones first, newest first.</summary>
     public async Task<IReadOnlyList<Alert>> ListAsync(bool includeInactive, CancellationToken cancellationToken)
     {
@@ -70,3 +87,19 @@ public sealed class AlertBook(Func<CatalogContext> open, TimeProvider time)
         return [.. alerts.OrderByDescending(a => a.IsActive).ThenByDescending(a => a.LastSeenAt)];
     }
 }
+
+/// <summary>How resolving an alert by its id went.</summary>
+public enum AlertResolveOutcome
+{
+    /// <summary>The alert was active and is now resolved.</summary>
+    Resolved,
+
+    /// <summary>No alert has that id.</summary>
+    NotFound,
+
+    /// <summary>The alert had been resolved before; it keeps its earlier resolution.</summary>
+    AlreadyResolved,
+}
+
+/// <summary>The outcome of resolving an alert by its id, with the alert as it now is (null when there is none).</summary>
+public sealed record AlertResolveResult(AlertResolveOutcome Outcome, Alert? Alert);

@@ -63,6 +63,72 @@ public sealed record ProtectionPolicyDto
     public int SlaHours { get; init; } = 24;
 
     public bool CompressOnTheWire { get; init; }
+
+    /// <summary>Recovery points kept per file data source (1–64); the oldest beyond it are pruned.</summary>
+    public int MaxFileRecoveryPoints { get; init; } = 64;
+
+    /// <summary>Express fulls kept per application data source (1–448); the oldest beyond it are pruned.</summary>
+    public int MaxExpressFulls { get; init; } = 448;
+
+    /// <summary>When the daily consistency-check window starts, "HH:MM" in the server's local time; null for no daily check.</summary>
+    public string? ConsistencyCheckWindowStart { get; init; }
+
+    /// <summary>How long the daily consistency-check window lasts, in minutes (60–1440).</summary>
+    public int ConsistencyCheckWindowMinutes { get; init; } = 120;
+}
+
+/// <summary>Changes to a protection group's policy: only the values given change, the others stay as they are.</summary>
+public sealed record ProtectionPolicyChangeDto
+{
+    public int? RetentionDays { get; init; }
+
+    /// <summary>A new synchronization frequency in minutes (not together with <see cref="SynchronizeBeforeRecoveryPoint"/>).</summary>
+    public int? SynchronizationMinutes { get; init; }
+
+    /// <summary>True: synchronize just before each recovery point instead of on a frequency.</summary>
+    public bool SynchronizeBeforeRecoveryPoint { get; init; }
+
+    /// <summary>The new recovery point times; they replace the old ones.</summary>
+    public IReadOnlyList<string>? RecoveryPointTimes { get; init; }
+
+    public int? SlaHours { get; init; }
+
+    public int? MaxFileRecoveryPoints { get; init; }
+
+    public int? MaxExpressFulls { get; init; }
+
+    /// <summary>A new start of the daily consistency-check window, "HH:MM" (not together with <see cref="NoConsistencyCheckWindow"/>).</summary>
+    public string? ConsistencyCheckWindowStart { get; init; }
+
+    /// <summary>True: no daily consistency check any more.</summary>
+    public bool NoConsistencyCheckWindow { get; init; }
+
+    public int? ConsistencyCheckWindowMinutes { get; init; }
+
+    public bool? CompressOnTheWire { get; init; }
+}
+
+/// <summary>Resolves an alert: what the operator did about it.</summary>
+public sealed record ResolveAlertDto
+{
+    public required string Resolution { get; init; }
+}
+
+/// <summary>What a pruning run removed: recovery points past their protection group's retention range or limit.</summary>
+public sealed record PruneResult
+{
+    /// <summary>The Prune job that recorded the run.</summary>
+    public Guid JobId { get; init; }
+
+    public int RecoveryPoints { get; init; }
+
+    /// <summary>What the removed points had added to the storage pool (freed by garbage collection unless other points share it).</summary>
+    public long StoredBytes { get; init; }
+
+    public int DataSources { get; init; }
+
+    /// <summary>Points that could not be removed, with why; they are tried again next time.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
 }
 
 /// <summary>A new protection group.</summary>

@@ -63,6 +63,12 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<IReadOnlyList<AlertInfo>>> GetAlertsAsync(bool includeInactive, CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<AlertInfo>>(new HttpRequestMessage(HttpMethod.Get, includeInactive ? "api/alerts?all=true" : "api/alerts"), cancellationToken);
 
+    public Task<ApiResult<AlertInfo>> ResolveAlertAsync(Guid id, string resolution, CancellationToken cancellationToken) =>
+        SendAsync<AlertInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/alerts/{id}/resolve") { Content = Json(new ResolveAlertDto { Resolution = resolution }) }, cancellationToken);
+
+    public Task<ApiResult<PruneResult>> PruneAsync(CancellationToken cancellationToken) =>
+        SendAsync<PruneResult>(new HttpRequestMessage(HttpMethod.Post, "api/prune"), cancellationToken);
+
     public Task<ApiResult<IReadOnlyList<JobInfo>>> GetJobsAsync(CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<JobInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/jobs"), cancellationToken);
 
@@ -81,6 +87,9 @@ public sealed class DpmManagementClient(HttpClient http)
 
     public Task<ApiResult<ProtectionGroupInfo>> CreateProtectionGroupAsync(NewProtectionGroupDto request, CancellationToken cancellationToken) =>
         SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Post, "api/protection-groups") { Content = Json(request) }, cancellationToken);
+
+    public Task<ApiResult<ProtectionGroupInfo>> ChangeProtectionGroupAsync(string group, ProtectionPolicyChangeDto change, CancellationToken cancellationToken) =>
+        SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Patch, $"api/protection-groups/{Uri.EscapeDataString(group)}") { Content = Json(change) }, cancellationToken);
 
     public Task<ApiResult<ProtectionGroupInfo>> AddToProtectionGroupAsync(string group, GroupMemberDto member, CancellationToken cancellationToken) =>
         SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources") { Content = Json(member) }, cancellationToken);

@@ -1,7 +1,11 @@
 using Dpm.Core.Hosting;
+using Dpm.Core.Licensing;
 using Dpm.Management;
+using Dpm.Server.Health;
+using Dpm.Server.Licensing;
 using Dpm.Server.Protection;
 using Dpm.Server.Scheduling;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dpm.Server;
 
@@ -34,6 +38,9 @@ public static class DpmServer
         builder.Services.AddSingleton<ProtectionService>();
         builder.Services.AddDpmScheduler(builder.Configuration);
         builder.Services.AddSingleton<ProtectionGroupService>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILicenceConsumptionStore, CatalogConsumptionStore>()); // consumption lives in the catalog
+        builder.Services.AddSingleton<RetentionService>();
+        builder.Services.AddSingleton<HealthMonitor>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();

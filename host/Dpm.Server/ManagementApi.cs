@@ -85,19 +85,21 @@ internal static class ManagementApi
             .Produces<PoolVerification>()
             .WithSummary("Re-reads the storage pool and names every damaged recovery point");
 
-        api.MapGet("/alerts", async (bool? all, CatalogHost catalog, CancellationToken ct) =>
-                (await catalog.Alerts.ListAsync(all ?? false, ct)).Select(a => new AlertInfo
-                {
-                    Id = a.Id, Type = a.Type.ToString(), Severity = a.Severity.ToString(), Subject = a.Subject, Message = a.Message, IsActive = a.IsActive,
-                    RaisedAt = a.RaisedAt, LastSeenAt = a.LastSeenAt, Occurrences = a.Occurrences, ResolvedAt = a.ResolvedAt, Resolution = a.Resolution,
-                }).ToList())
+        api.MapGet("/alerts", async (bool? all, CatalogHost catalog, CancellationToken ct) => (await catalog.Alerts.ListAsync(all ?? false, ct)).Select(ToInfo).ToList())
             .WithSummary("Alerts: the active ones, or (all=true) the resolved ones too");
+        api.MapPost("/alerts/{id}/resolve", ResolveAlertAsync)
+            .Produces<AlertInfo>()
+            .WithSummary("Resolves an active alert with what the operator did about it");
 
         api.MapGet("/protection-groups", (ProtectionGroupService groups, CancellationToken ct) => groups.ListAsync(ct))
             .WithSummary("Protection groups with their policies and members");
         api.MapPost("/protection-groups", async (NewProtectionGroupDto request, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
                 await PlannedAsync(await groups.CreateAsync(request, ct), scheduler, ct))
             .WithSummary("Create a protection group");
+        api.MapPatch("/protection-groups/{name}", async (string name, ProtectionPolicyChangeDto change, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
+                await PlannedAsync(await groups.ChangePolicyAsync(name, change, ct), scheduler, ct))
+            .Produces<ProtectionGroupInfo>()
+            .WithSummary("Change only the given values of a protection group's policy (checked as a new group's policy; nothing changes when refused)");
         api.MapPost("/protection-groups/{name}/datasources", async (string name, GroupMemberDto member, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
                 await PlannedAsync(await groups.AddMemberAsync(name, member, ct), scheduler, ct))
             .WithSummary("Add a data source to a protection group (a data source belongs to one group)");
@@ -120,6 +122,10 @@ internal static class ManagementApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Asks for a queued or running job to be cancelled, whichever server of the catalog runs it; a job that ended is refused");
+
+        api.MapPost("/prune", async (RetentionService retention, CancellationToken ct) => ToResult(await retention.RunAsync(ct)))
+            .Produces<PruneResult>()
+            .WithSummary("Prunes now: recovery points past their protection group's retention range or limit leave the storage pool and the catalog (a Prune job)");
 
         api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
             .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");
@@ -163,6 +169,36 @@ internal static class ManagementApi
 
         return ToResult(outcome);
     }
+
+    private static async Task<IResult> ResolveAlertAsync(string id, ResolveAlertDto request, CatalogHost catalog, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var alertId))
+        {
+            return Results.Problem(title: "bad request", detail: $"'{id}' is not an alert id", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Resolution))
+        {
+            return Results.Problem(title: "bad request", detail: "say how the alert was resolved (a resolution)", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var result = await catalog.Alerts.ResolveAsync(alertId, request.Resolution.Trim(), ct);
+        return result.Outcome switch
+        {
+            Catalog.AlertResolveOutcome.Resolved => Results.Ok(ToInfo(result.Alert!)),
+            Catalog.AlertResolveOutcome.NotFound => Results.Problem(title: "not found", detail: $"there is no alert {alertId}", statusCode: StatusCodes.Status404NotFound),
+            _ => Results.Problem(
+                title: "refused",
+                detail: $"alert {alertId} is not active: it was resolved on {result.Alert!.ResolvedAt:u} ({result.Alert.Resolution})",
+                statusCode: StatusCodes.Status409Conflict),
+        };
+    }
+
+    private static AlertInfo ToInfo(Catalog.Alert a) => new()
+    {
+        Id = a.Id, Type = a.Type.ToString(), Severity = a.Severity.ToString(), Subject = a.Subject, Message = a.Message, IsActive = a.IsActive,
+        RaisedAt = a.RaisedAt, LastSeenAt = a.LastSeenAt, Occurrences = a.Occurrences, ResolvedAt = a.ResolvedAt, Resolution = a.Resolution,
+    };
 
     private static IResult ToResult<T>(Outcome<T> outcome) =>
         outcome.Problem is null ? Results.Ok(outcome.Value) : Results.Problem(title: ProblemTitle(outcome.Status), detail: outcome.Problem, statusCode: outcome.Status);

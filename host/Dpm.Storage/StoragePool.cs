@@ -262,6 +262,17 @@ public sealed class StoragePool : IDisposable
         return match != default && await Store.DeleteAsync($"{RecoveryPointManifest.Prefix}{match.DataSourceKey}/{match.RecoveryPointId}", cancellationToken);
     }
 
+    /// <summary>
+    /// Removes a recovery point of a known data source (its chunks go at the next garbage collections) without
+    /// listing the pool first; false when there is none.
+    /// </summary>
+    public async Task<bool> DeleteRecoveryPointAsync(string dataSourceId, string recoveryPointId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataSourceId);
+        ArgumentException.ThrowIfNullOrEmpty(recoveryPointId);
+        return await Store.DeleteAsync(RecoveryPointManifest.ObjectNameOf(dataSourceId, recoveryPointId), cancellationToken);
+    }
+
     /// <summary>Reads, authenticates, decompresses and hash-checks one chunk.</summary>
     public async Task<byte[]> LoadChunkAsync(ChunkId id, CancellationToken cancellationToken)
     {

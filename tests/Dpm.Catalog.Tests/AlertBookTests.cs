@@ -52,6 +52,27 @@ public abstract class AlertBookTests<TDatabases>(TDatabases databases) : Catalog
     }
 
     [Fact]
+    public async Task ResolveById_ActiveAlert_ResolvedOnce_UnknownAndAlreadyResolvedSaidSoAndNothingChanges()
+    {
+        var alert = await Book.RaiseAsync(AlertType.SlaMissed, AlertSeverity.Critical, "fs1/folder:/srv", "no recovery point for 30 hours", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromHours(2));
+
+        var resolved = await Book.ResolveAsync(alert.Id, "the tape library was repaired", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromHours(1));
+        var again = await Book.ResolveAsync(alert.Id, "resolved twice", CancellationToken.None);
+        var unknown = await Book.ResolveAsync(Guid.NewGuid(), "nothing to resolve", CancellationToken.None);
+
+        Assert.Equal(AlertResolveOutcome.Resolved, resolved.Outcome);
+        Assert.False(resolved.Alert!.IsActive);
+        Assert.Equal(AlertResolveOutcome.AlreadyResolved, again.Outcome);
+        Assert.Equal((AlertResolveOutcome.NotFound, (Alert?)null), (unknown.Outcome, unknown.Alert));
+        var stored = Assert.Single(await Book.ListAsync(includeInactive: true, CancellationToken.None));
+        Assert.False(stored.IsActive);
+        Assert.Equal(Day.AddHours(2), stored.ResolvedAt);
+        Assert.Equal("the tape library was repaired", stored.Resolution);
+    }
+
+    [Fact]
     public async Task Raise_TwoServersAtOnce_OneActiveAlertCountedTwice()
     {
         var other = new AlertBook(Open, _clock);

@@ -42,7 +42,7 @@ public sealed class SchedulerTests
         Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
         await WaitUntilNothingIsDueAsync(server, clock);
 
-        Assert.Equal(3, (await client.GetJobsAsync(CancellationToken.None)).Value!.Count);
+        Assert.Equal(3, (await SynchronizationsAsync(client)).Count);
         var points = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value!;
         Assert.Equal(3, points.Count);
         Assert.Equal(2, points[^1].Items - 1); // ledger.txt and invoice.txt, besides the folder itself
@@ -72,32 +72,71 @@ public sealed class SchedulerTests
 
         var jobs = await WaitForJobsAsync(client, 2);
         await WaitUntilNothingIsDueAsync(server, clock);
-        jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!;
+        jobs = await SynchronizationsAsync(client);
         Assert.Equal(2, jobs.Count); // one catch-up, though twelve synchronizations and a recovery point time were missed
         Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
 
         clock.Advance(TimeSpan.FromMinutes(15)); // and then the schedule goes on as before
         jobs = await WaitForJobsAsync(client, 3);
         await WaitUntilNothingIsDueAsync(server, clock);
-        Assert.Equal(3, (await client.GetJobsAsync(CancellationToken.None)).Value!.Count);
+        Assert.Equal(3, (await SynchronizationsAsync(client)).Count);
     }
 
-    private static async Task CreateGroupAsync(DpmManagementClient client, string name, int? syncMinutes, string recoveryPointTime, string dataSourceId)
+    [Fact]
+    public async Task Maintenance_TheHealthCheckRaisesAMissedSla_AndThePruneRunsAtMidnight()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var data = Directory.CreateDirectory(Path.Combine(server.Root, "hr")).FullName;
+        File.WriteAllText(Path.Combine(data, "staff.csv"), "ann,bo");
+        var client = Client(server);
+        var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(20), TimeZoneInfo.Local);
+        await CreateGroupAsync(client, "HR", null, $"Daily {farOff:HH:mm}", "folder:" + data, slaHours: 1); // synchronized only at that time
+        await WaitForJobsAsync(client, 1);
+
+        clock.Advance(TimeSpan.FromMinutes(75)); // no recovery point for more than the SLA's hour: the next health check sees it
+        using (var deadline = new CancellationTokenSource(Deadline))
+        {
+            while (!(await client.GetAlertsAsync(false, CancellationToken.None)).Value!.Any(a => a.Type == "SlaMissed"))
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+        }
+
+        var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.Local);
+        clock.Advance(local.Date.AddDays(1) - local.DateTime + TimeSpan.FromMinutes(1)); // a minute past midnight
+        using (var deadline = new CancellationTokenSource(Deadline))
+        {
+            while (!(await client.GetJobsAsync(CancellationToken.None)).Value!.Any(j => j.Type == "Prune" && j.State == "Succeeded"))
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+        }
+
+        var alert = Assert.Single((await client.GetAlertsAsync(false, CancellationToken.None)).Value!, a => a.Type == "SlaMissed");
+        Assert.Contains(data, alert.Subject, StringComparison.Ordinal);
+    }
+
+    /// <summary>The synchronizations and checks among the jobs (not the prunes), newest first.</summary>
+    private static async Task<List<JobInfo>> SynchronizationsAsync(DpmManagementClient client) =>
+        [.. (await client.GetJobsAsync(CancellationToken.None)).Value!.Where(j => j.Type != "Prune")];
+
+    private static async Task CreateGroupAsync(DpmManagementClient client, string name, int? syncMinutes, string recoveryPointTime, string dataSourceId, int slaHours = 24)
     {
         var created = await client.CreateProtectionGroupAsync(
-            new NewProtectionGroupDto { Name = name, Policy = new ProtectionPolicyDto { SynchronizationMinutes = syncMinutes, RecoveryPointTimes = [recoveryPointTime] } }, CancellationToken.None);
+            new NewProtectionGroupDto { Name = name, Policy = new ProtectionPolicyDto { SynchronizationMinutes = syncMinutes, RecoveryPointTimes = [recoveryPointTime], SlaHours = slaHours } }, CancellationToken.None);
         Assert.Null(created.Problem);
         var added = await client.AddToProtectionGroupAsync(name, new GroupMemberDto { DataSourceId = dataSourceId }, CancellationToken.None);
         Assert.Null(added.Problem);
     }
 
     /// <summary>Waits (in real time, up to a deadline) until at least <paramref name="count"/> jobs have finished; the newest first.</summary>
-    private static async Task<IReadOnlyList<JobInfo>> WaitForJobsAsync(DpmManagementClient client, int count)
+    private static async Task<List<JobInfo>> WaitForJobsAsync(DpmManagementClient client, int count)
     {
         using var deadline = new CancellationTokenSource(Deadline);
         while (true)
         {
-            var jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!;
+            var jobs = await SynchronizationsAsync(client);
             if (jobs.Count(j => j.State != "Running") >= count)
             {
                 return jobs;

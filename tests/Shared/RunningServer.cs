@@ -87,17 +87,19 @@ public sealed class RunningServer : IAsyncDisposable
     }
 
     /// <summary>A licence signed with the key this server trusts.</summary>
-    public string IssueLicence(ComputerCounts computers, string licensee = "Contoso", int validDays = 365) =>
+    public string IssueLicence(ComputerCounts computers, string licensee = "Contoso", int validDays = 365, string? id = null) =>
         LicenceFile.Sign(
             new LicenceContent
             {
-                Id = $"lic-{Guid.NewGuid():N}",
+                Id = id ?? $"lic-{Guid.NewGuid():N}",
                 Licensee = licensee,
-                IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-1),
-                ExpiresAt = DateTimeOffset.UtcNow.AddDays(validDays),
+                IssuedAt = Now.AddMinutes(-1),
+                ExpiresAt = Now.AddDays(validDays),
                 Computers = computers,
             },
             _issuer);
+
+    private DateTimeOffset Now => (_time ?? TimeProvider.System).GetUtcNow();
 
     public async ValueTask DisposeAsync()
     {

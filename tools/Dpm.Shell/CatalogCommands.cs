@@ -13,7 +13,13 @@ internal static class CatalogCommands
         var all = new Option<bool>("--all") { Description = "Resolved alerts too, with their resolutions" };
         var get = new Command("get", "List alerts, active ones first") { all, shell.Json };
         get.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.GetAlertsAsync(parse.GetValue(all), t), alerts => Render(shell.Console, alerts), ct));
-        yield return new Command("alert", "Alerts: what needs attention, and what was resolved") { get };
+
+        var id = new Argument<Guid>("ID") { Description = "The alert's id (dpm alert get --json shows it)" };
+        var resolution = new Option<string>("--resolution") { Description = "What was done about it", Required = true };
+        var resolve = new Command("resolve", "Resolve an active alert, saying what was done about it") { id, resolution, shell.Json };
+        resolve.SetAction((parse, ct) => shell.CallAsync(
+            parse, (c, t) => c.ResolveAlertAsync(parse.GetValue(id), parse.GetValue(resolution)!, t), alert => Render(shell.Console, [alert]), ct));
+        yield return new Command("alert", "Alerts: what needs attention, and what was resolved") { get, resolve };
 
         yield return JobCommands.Create(shell);
 

@@ -67,7 +67,24 @@ internal static class ProtectionCommands
         var dataSource = new Option<string?>("--datasource") { Description = "Only this data source's recovery points" };
         var get = new Command("get", "List recovery points, oldest first") { dataSource, shell.Json };
         get.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.GetRecoveryPointsAsync(parse.GetValue(dataSource), t), points => RenderPoints(shell.Console, points), ct));
-        var command = new Command("recovery-point", "Recovery points") { get };
+
+        var prune = new Command("prune", "Prune now: recovery points past their protection group's retention range or limit leave the storage pool and the catalog") { shell.Json };
+        prune.SetAction(async (parse, ct) =>
+        {
+            PruneResult? result = null;
+            var exit = await shell.CallAsync(
+                parse,
+                async (c, t) =>
+                {
+                    var answer = await c.PruneAsync(t);
+                    result = answer.Value;
+                    return answer;
+                },
+                r => RenderPrune(shell.Console, r),
+                ct);
+            return exit == 0 && result is { Problems.Count: > 0 } ? 1 : exit;
+        });
+        var command = new Command("recovery-point", "Recovery points") { get, prune };
         command.Aliases.Add("recoverypoint");
         return command;
     }
@@ -200,6 +217,16 @@ internal static class ProtectionCommands
         }
 
         console.Write(table);
+    }
+
+    private static void RenderPrune(IAnsiConsole console, PruneResult result)
+    {
+        console.WriteLine(string.Create(Culture,
+            $"Pruned {result.RecoveryPoints} recovery points of {result.DataSources} data sources ({Size(result.StoredBytes)} stored, freed by the pool's garbage collection)"));
+        foreach (var problem in result.Problems)
+        {
+            console.MarkupLineInterpolated($"[red]not pruned:[/] {problem}");
+        }
     }
 
     private static void RenderItems(IAnsiConsole console, IReadOnlyList<RecoverableItem> items)

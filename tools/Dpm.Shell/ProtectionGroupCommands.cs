@@ -52,7 +52,59 @@ internal static class ProtectionGroupCommands
         remove.SetAction((parse, ct) => shell.CallAsync(
             parse, (c, t) => c.RemoveFromProtectionGroupAsync(parse.GetValue(name)!, parse.GetValue(dataSource)!, t), group => Render(shell.Console, [group]), ct));
 
-        return new Command("protection-group", "Protection groups: data sources protected together under one policy") { create, get, add, remove };
+        return new Command("protection-group", "Protection groups: data sources protected together under one policy") { create, get, Set(shell, name), add, remove };
+    }
+
+    /// <summary><c>dpm protection-group set NAME …</c>: changes only the policy values given.</summary>
+    private static Command Set(ShellContext shell, Argument<string> name)
+    {
+        var retention = new Option<int?>("--retention-days") { Description = "Short-term disk retention range, 1-448 days" };
+        var frequency = new Option<int?>("--sync-minutes") { Description = "Minutes between synchronizations (15 30 45 60 120 240 360 720 1440)" };
+        var beforePoint = new Option<bool>("--sync-before-recovery-point") { Description = "Synchronize just before each recovery point instead of on a frequency" };
+        var times = new Option<string[]>("--recovery-point-time") { Description = "When recovery points are made: 'Daily 20:00' or 'Mon 08:00' (repeat for more; replaces the old times)" };
+        var sla = new Option<int?>("--sla-hours") { Description = "Alert when no recovery point is newer than this" };
+        var maxPoints = new Option<int?>("--max-recovery-points") { Description = "Recovery points kept per file data source, 1-64" };
+        var maxFulls = new Option<int?>("--max-express-fulls") { Description = "Express fulls kept per application data source, 1-448" };
+        var window = new Option<string?>("--consistency-check-window") { Description = "Start of the daily consistency-check window, HH:MM (server time), or 'none'" };
+        var windowHours = new Option<int?>("--consistency-check-hours") { Description = "How long the daily consistency-check window lasts, 1-24 hours" };
+        var compress = new Option<bool?>("--compress") { Description = "Compress data on the wire: true or false" };
+        var set = new Command("set", "Change a protection group's policy: only the values given change")
+        {
+            name, retention, frequency, beforePoint, times, sla, maxPoints, maxFulls, window, windowHours, compress, shell.Json,
+        };
+        set.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(frequency) is not null && parse.GetValue(beforePoint))
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("dpm: give either --sync-minutes N or --sync-before-recovery-point, not both");
+                return 2;
+            }
+
+            var start = parse.GetValue(window);
+            var none = string.Equals(start, "none", StringComparison.OrdinalIgnoreCase);
+            var change = new ProtectionPolicyChangeDto
+            {
+                RetentionDays = parse.GetValue(retention),
+                SynchronizationMinutes = parse.GetValue(frequency),
+                SynchronizeBeforeRecoveryPoint = parse.GetValue(beforePoint),
+                RecoveryPointTimes = parse.GetValue(times) is { Length: > 0 } given ? given : null,
+                SlaHours = parse.GetValue(sla),
+                MaxFileRecoveryPoints = parse.GetValue(maxPoints),
+                MaxExpressFulls = parse.GetValue(maxFulls),
+                ConsistencyCheckWindowStart = none ? null : start,
+                NoConsistencyCheckWindow = none,
+                ConsistencyCheckWindowMinutes = parse.GetValue(windowHours) * 60,
+                CompressOnTheWire = parse.GetValue(compress),
+            };
+            if (change == new ProtectionPolicyChangeDto())
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("dpm: say what to change, for example --retention-days 10 (see dpm protection-group set --help)");
+                return 2;
+            }
+
+            return await shell.CallAsync(parse, (c, t) => c.ChangeProtectionGroupAsync(parse.GetValue(name)!, change, t), group => Render(shell.Console, [group]), ct);
+        });
+        return set;
     }
 
     private static void Render(IAnsiConsole console, IReadOnlyList<ProtectionGroupInfo> groups)
@@ -63,7 +115,7 @@ internal static class ProtectionGroupCommands
             return;
         }
 
-        var table = new Table().AddColumns("Group", "Synchronization", "Recovery points", "Retention", "SLA", "Members");
+        var table = new Table().AddColumns("Group", "Synchronization", "Recovery points", "Retention", "Kept", "Consistency check", "SLA", "Members");
         foreach (var g in groups)
         {
             var sync = g.Policy.SynchronizationMinutes is { } minutes ? string.Create(CultureInfo.InvariantCulture, $"every {minutes} min") : "before each recovery point";
@@ -72,6 +124,10 @@ internal static class ProtectionGroupCommands
                 sync,
                 Markup.Escape(string.Join(", ", g.Policy.RecoveryPointTimes)),
                 string.Create(CultureInfo.InvariantCulture, $"{g.Policy.RetentionDays} days"),
+                string.Create(CultureInfo.InvariantCulture, $"{g.Policy.MaxFileRecoveryPoints} per file data source, {g.Policy.MaxExpressFulls} express fulls"),
+                g.Policy.ConsistencyCheckWindowStart is { } start
+                    ? string.Create(CultureInfo.InvariantCulture, $"daily {start} for {g.Policy.ConsistencyCheckWindowMinutes / 60.0:0.#} h")
+                    : "no daily check",
                 string.Create(CultureInfo.InvariantCulture, $"{g.Policy.SlaHours} h"),
                 Markup.Escape(string.Join("\n", g.Members)));
         }

@@ -1,5 +1,6 @@
 using Dpm.Catalog;
 using Dpm.Core.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Dpm.Server.Protection;
@@ -26,6 +27,9 @@ public sealed class CatalogOptions
 /// <summary>Brings the catalog's schema up to date when the server starts, and opens it for the rest of the server.</summary>
 internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOptions<DpmHostOptions> host, Dpm.Contracts.ProtectedComputer computer, TimeProvider time, ILogger<CatalogHost> logger) : IHostedService
 {
+    private readonly Lock _schemaGate = new();
+    private bool _schemaReady;
+
     public string ConnectionString => options.Value.ConnectionStringFor(host.Value.DataDirectory);
 
     public AlertBook Alerts => new(Open, time);
@@ -37,10 +41,29 @@ internal sealed partial class CatalogHost(IOptions<CatalogOptions> options, IOpt
 
     public CatalogContext Open() => Catalogs.Create(options.Value.Provider, ConnectionString);
 
+    /// <summary>
+    /// Brings the schema up to date, once. The server start does it; so does the licence engine's consumption
+    /// store, which reads the catalog while the server is being put together, before any hosted service starts.
+    /// </summary>
+    public void EnsureSchema()
+    {
+        lock (_schemaGate)
+        {
+            if (_schemaReady)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(host.Value.DataDirectory);
+            using var catalog = Open();
+            catalog.Database.Migrate();
+            _schemaReady = true;
+        }
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(host.Value.DataDirectory);
-        await Catalogs.MigrateAsync(options.Value.Provider, ConnectionString, cancellationToken);
+        EnsureSchema();
         var interrupted = await Jobs.MarkInterruptedAsync(ServerName, cancellationToken);
         CatalogReady(logger, options.Value.Provider, interrupted);
     }

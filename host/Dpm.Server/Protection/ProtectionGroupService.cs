@@ -5,7 +5,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Server.Protection;
 
-/// <summary>Protection groups: data sources protected together under one policy, kept in the catalog.</summary>
+/// <summary>
+/// Protection groups: data sources protected together under one policy, kept in the catalog. The management API
+/// has the schedule follow every change it makes.
+/// </summary>
 internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedComputer computer, TimeProvider time)
 {
     /// <summary>The synchronization frequencies DPM offers, in minutes.</summary>
@@ -31,20 +34,33 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status409Conflict, $"there is already a protection group named '{request.Name}'");
         }
 
-        var group = new ProtectionGroup
-        {
-            Name = request.Name,
-            CreatedAt = time.GetUtcNow(),
-            Policy = new ProtectionPolicy
-            {
-                RetentionDays = request.Policy.RetentionDays,
-                SynchronizationMinutes = request.Policy.SynchronizationMinutes,
-                RecoveryPointTimes = [.. request.Policy.RecoveryPointTimes],
-                SlaHours = request.Policy.SlaHours,
-                CompressOnTheWire = request.Policy.CompressOnTheWire,
-            },
-        };
+        var group = new ProtectionGroup { Name = request.Name, CreatedAt = time.GetUtcNow() };
+        CopyTo(request.Policy, group.Policy);
         context.ProtectionGroups.Add(group);
+        await context.SaveChangesAsync(cancellationToken);
+        return Outcome.Ok(Info(group));
+    }
+
+    /// <summary>
+    /// Changes only the policy values given, checked as a new group's policy is: a change that leaves the policy
+    /// outside what DPM offers is refused with the reason, and nothing changes.
+    /// </summary>
+    public async Task<Outcome<ProtectionGroupInfo>> ChangePolicyAsync(string name, ProtectionPolicyChangeDto change, CancellationToken cancellationToken)
+    {
+        await using var context = catalog.Open();
+        var group = await context.ProtectionGroups.Include(g => g.Members).SingleOrDefaultAsync(g => g.Name == name, cancellationToken);
+        if (group is null)
+        {
+            return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status404NotFound, $"there is no protection group named '{name}'");
+        }
+
+        var (policy, problem) = Apply(ToDto(group.Policy), change);
+        if (policy is null)
+        {
+            return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status400BadRequest, problem!);
+        }
+
+        CopyTo(policy, group.Policy);
         await context.SaveChangesAsync(cancellationToken);
         return Outcome.Ok(Info(group));
     }
@@ -96,12 +112,17 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             }).Entity;
         }
 
-        if (!group.Members.Contains(dataSource))
+        var added = !group.Members.Contains(dataSource);
+        if (added)
         {
             group.Members.Add(dataSource);
         }
 
         await context.SaveChangesAsync(cancellationToken);
+        if (added)
+        {
+        }
+
         return Outcome.Ok(Info(group));
     }
 
@@ -138,7 +159,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             return $"synchronization frequency must be one of {string.Join(", ", Frequencies)} minutes, or none for just before each recovery point (got {minutes})";
         }
 
-        if (policy.RecoveryPointTimes.Count == 0)
+        if (policy.RecoveryPointTimes is null or { Count: 0 })
         {
             return "a protection group needs at least one recovery point time";
         }
@@ -152,21 +173,104 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             }
         }
 
-        return policy.SlaHours < 1 ? $"the SLA is at least 1 hour (got {policy.SlaHours})" : null;
+        if (policy.SlaHours < 1)
+        {
+            return $"the SLA is at least 1 hour (got {policy.SlaHours})";
+        }
+
+        if (policy.MaxFileRecoveryPoints is < 1 or > 64)
+        {
+            return $"a file data source keeps 1 to 64 recovery points (got {policy.MaxFileRecoveryPoints})";
+        }
+
+        if (policy.MaxExpressFulls is < 1 or > 448)
+        {
+            return $"an application data source keeps 1 to 448 express fulls (got {policy.MaxExpressFulls})";
+        }
+
+        if (policy.ConsistencyCheckWindowStart is { } start && MinutesOf(start) is null)
+        {
+            return $"the consistency-check window starts at HH:MM (got '{start}')";
+        }
+
+        return policy.ConsistencyCheckWindowMinutes is < 60 or > 1440
+            ? $"the consistency-check window lasts 1 to 24 hours (got {policy.ConsistencyCheckWindowMinutes} minutes)"
+            : null;
     }
+
+    /// <summary>The policy with the change applied and checked, or why the change can't be made.</summary>
+    internal static (ProtectionPolicyDto? Policy, string? Problem) Apply(ProtectionPolicyDto current, ProtectionPolicyChangeDto change)
+    {
+        if (change == new ProtectionPolicyChangeDto())
+        {
+            return (null, "nothing to change: give at least one policy value");
+        }
+
+        if (change.SynchronizationMinutes is not null && change.SynchronizeBeforeRecoveryPoint)
+        {
+            return (null, "give either a synchronization frequency or synchronization just before each recovery point, not both");
+        }
+
+        if (change.ConsistencyCheckWindowStart is not null && change.NoConsistencyCheckWindow)
+        {
+            return (null, "give either a consistency-check window or none, not both");
+        }
+
+        var policy = current with
+        {
+            RetentionDays = change.RetentionDays ?? current.RetentionDays,
+            SynchronizationMinutes = change.SynchronizeBeforeRecoveryPoint ? null : change.SynchronizationMinutes ?? current.SynchronizationMinutes,
+            RecoveryPointTimes = change.RecoveryPointTimes ?? current.RecoveryPointTimes,
+            SlaHours = change.SlaHours ?? current.SlaHours,
+            CompressOnTheWire = change.CompressOnTheWire ?? current.CompressOnTheWire,
+            MaxFileRecoveryPoints = change.MaxFileRecoveryPoints ?? current.MaxFileRecoveryPoints,
+            MaxExpressFulls = change.MaxExpressFulls ?? current.MaxExpressFulls,
+            ConsistencyCheckWindowStart = change.NoConsistencyCheckWindow ? null : change.ConsistencyCheckWindowStart ?? current.ConsistencyCheckWindowStart,
+            ConsistencyCheckWindowMinutes = change.ConsistencyCheckWindowMinutes ?? current.ConsistencyCheckWindowMinutes,
+        };
+        return Check(policy) is { } problem ? (null, problem) : (policy, null);
+    }
+
+    /// <summary>Puts a checked policy into the catalog's policy of a group.</summary>
+    private static void CopyTo(ProtectionPolicyDto source, ProtectionPolicy target)
+    {
+        target.RetentionDays = source.RetentionDays;
+        target.SynchronizationMinutes = source.SynchronizationMinutes;
+        target.RecoveryPointTimes = [.. source.RecoveryPointTimes];
+        target.SlaHours = source.SlaHours;
+        target.CompressOnTheWire = source.CompressOnTheWire;
+        target.MaxFileRecoveryPoints = source.MaxFileRecoveryPoints;
+        target.MaxExpressFulls = source.MaxExpressFulls;
+        target.ConsistencyCheckWindowStart = source.ConsistencyCheckWindowStart is { } start ? MinutesOf(start) : null;
+        target.ConsistencyCheckWindowMinutes = source.ConsistencyCheckWindowMinutes;
+    }
+
+    private static ProtectionPolicyDto ToDto(ProtectionPolicy policy) => new()
+    {
+        RetentionDays = policy.RetentionDays,
+        SynchronizationMinutes = policy.SynchronizationMinutes,
+        RecoveryPointTimes = [.. policy.RecoveryPointTimes],
+        SlaHours = policy.SlaHours,
+        CompressOnTheWire = policy.CompressOnTheWire,
+        MaxFileRecoveryPoints = policy.MaxFileRecoveryPoints,
+        MaxExpressFulls = policy.MaxExpressFulls,
+        ConsistencyCheckWindowStart = policy.ConsistencyCheckWindowStart is { } minutes
+            ? TimeOnly.FromTimeSpan(TimeSpan.FromMinutes(minutes)).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)
+            : null,
+        ConsistencyCheckWindowMinutes = policy.ConsistencyCheckWindowMinutes,
+    };
+
+    /// <summary>Minutes after midnight of an "HH:MM" time, or null when it isn't one.</summary>
+    private static int? MinutesOf(string time) =>
+        TimeOnly.TryParseExact(time, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed)
+            ? (parsed.Hour * 60) + parsed.Minute
+            : null;
 
     private static ProtectionGroupInfo Info(ProtectionGroup group) => new()
     {
         Name = group.Name,
         CreatedAt = group.CreatedAt,
-        Policy = new ProtectionPolicyDto
-        {
-            RetentionDays = group.Policy.RetentionDays,
-            SynchronizationMinutes = group.Policy.SynchronizationMinutes,
-            RecoveryPointTimes = group.Policy.RecoveryPointTimes,
-            SlaHours = group.Policy.SlaHours,
-            CompressOnTheWire = group.Policy.CompressOnTheWire,
-        },
+        Policy = ToDto(group.Policy),
         Members = [.. group.Members.Select(m => $"{m.ComputerName}/{m.Id}").Order(StringComparer.Ordinal)],
     };
 }

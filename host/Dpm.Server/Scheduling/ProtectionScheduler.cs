@@ -22,6 +22,13 @@ namespace Dpm.Server.Scheduling;
 internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, CatalogHost catalog, TimeProvider time, ILogger<ProtectionScheduler> logger) : IHostedService, IDisposable
 {
     public const string SynchronizationGroup = "synchronization";
+    public const string MaintenanceGroup = "maintenance";
+
+    /// <summary>When the prune runs: daily at midnight, server time, as DPM prunes.</summary>
+    public const string PruneSchedule = "0 0 0 ? * *";
+
+    /// <summary>How often SLA, pool space and licences are checked.</summary>
+    public static readonly TimeSpan HealthInterval = TimeSpan.FromMinutes(15);
     private readonly SemaphoreSlim _planning = new(1, 1);
 
     public async Task StartAsync(CancellationToken cancellationToken) => await PlanAsync(cancellationToken);
@@ -57,6 +64,7 @@ internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, Cat
                 }
             }
 
+            await EnsureMaintenanceAsync(scheduler, cancellationToken);
             foreach (var stale in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(SynchronizationGroup), cancellationToken)).Where(k => !wanted.Contains(k)))
             {
                 await scheduler.DeleteJob(stale, cancellationToken);
@@ -67,6 +75,35 @@ internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, Cat
         finally
         {
             _planning.Release();
+        }
+    }
+
+    /// <summary>The server-wide jobs: the daily prune and the health check (once each across a cluster).</summary>
+    private async Task EnsureMaintenanceAsync(IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var prune = new JobKey("prune", MaintenanceGroup);
+        if (!await scheduler.Exists(prune, cancellationToken))
+        {
+            await scheduler.ScheduleJob(
+                JobBuilder.Create<PruneJob>().WithIdentity(prune).WithDescription("prune expired recovery points").Build(),
+                [Cron("daily", prune, PruneSchedule, "daily at midnight", now)],
+                new ScheduleJobOptions { Replace = true },
+                cancellationToken);
+        }
+
+        var health = new JobKey("health", MaintenanceGroup);
+        if (!await scheduler.Exists(health, cancellationToken))
+        {
+            var every = TriggerBuilder.Create()
+                .WithIdentity("every", health.Name)
+                .WithDescription($"every {HealthInterval.TotalMinutes} minutes")
+                .ForJob(health)
+                .StartAt(now)
+                .WithSimpleSchedule(s => s.WithInterval(HealthInterval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount))
+                .Build();
+            await scheduler.ScheduleJob(
+                JobBuilder.Create<HealthCheckJob>().WithIdentity(health).WithDescription("SLA, storage pool space and licence alerts").Build(), [every], new ScheduleJobOptions { Replace = true }, cancellationToken);
         }
     }
 

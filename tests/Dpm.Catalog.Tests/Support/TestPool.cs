@@ -33,10 +33,10 @@ public sealed class TestPool : IAsyncDisposable
     }
 
     /// <summary>A recovery point of one small file.</summary>
-    public async Task<RecoveryPointManifest> BackupAsync(string dataSource, string? computer, DateTimeOffset at, string content)
+    public async Task<RecoveryPointManifest> BackupAsync(string dataSource, string? computer, DateTimeOffset at, string content, string pluginId = "Dpm.Workloads.Files")
     {
         await using var writer = await Pool.BeginRecoveryPointAsync(
-            new RecoveryPointDraft { DataSourceId = dataSource, DataSourceName = Path.GetFileName(dataSource), Computer = computer, PluginId = "Dpm.Workloads.Files", CreatedAt = at },
+            new RecoveryPointDraft { DataSourceId = dataSource, DataSourceName = Path.GetFileName(dataSource), Computer = computer, PluginId = pluginId, CreatedAt = at },
             CancellationToken.None);
         var data = System.Text.Encoding.UTF8.GetBytes(content);
         writer.Add(new ProtectedItem { Path = "file.txt", Kind = ProtectedItemKind.File, Length = data.Length }, await writer.StoreDataAsync(new MemoryStream(data), fixedSize: false, CancellationToken.None));
