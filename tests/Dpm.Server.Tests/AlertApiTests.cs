@@ -19,7 +19,7 @@ public sealed class AlertApiTests
     [Fact]
     public async Task ResolveAlert_Active_ResolvedWithTheOperatorsResolution_AndListedSo()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(settings: [RunningServer.Unscheduled]);
         var alert = await RaiseAsync(server, AlertType.SlaMissed, "fs1/folder:/srv/finance");
         var other = await RaiseAsync(server, AlertType.SlaMissed, "fs1/folder:/srv/payroll");
 
@@ -35,7 +35,7 @@ public sealed class AlertApiTests
     [Fact]
     public async Task ResolveAlert_UnknownAlreadyResolvedNoResolutionOrNotAnId_RefusedWithTheReason_AndNothingChanges()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(settings: [RunningServer.Unscheduled]);
         var resolvedBefore = await RaiseAsync(server, AlertType.PoolAlmostFull, "disk:/srv/pool");
         await Client(server).ResolveAlertAsync(resolvedBefore.Id, "the pool got a bigger disk", CancellationToken.None);
         var active = await RaiseAsync(server, AlertType.SlaMissed, "fs1/folder:/srv/finance");

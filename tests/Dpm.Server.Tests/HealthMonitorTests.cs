@@ -25,7 +25,7 @@ public sealed class HealthMonitorTests
     public async Task Sla_NoRecoveryPointNewerThanTheSla_CriticalAlertPerMember_ResolvedByANewPointOrLeavingTheGroup()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-30));
-        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        await using var server = await RunningServer.StartAsync(clock, [RunningServer.Unscheduled], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
         var client = Client(server);
         var computer = server.App.Services.GetRequiredService<ProtectedComputer>().Name;
         var finance = Directory.CreateDirectory(Path.Combine(server.Root, "finance")).FullName;
@@ -65,7 +65,7 @@ public sealed class HealthMonitorTests
     public async Task PoolAlmostFull_DiskOver90PercentUsed_Warning_ResolvedOnceThereIsRoomAgain()
     {
         using var disk = LoopFileSystem.Create(128L << 20);
-        await using var server = await RunningServer.StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow), [$"--Dpm:Pool:Path={Path.Combine(disk.MountPoint, "pool")}"], "Dpm.Storage.Disk");
+        await using var server = await RunningServer.StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow), [RunningServer.Unscheduled, $"--Dpm:Pool:Path={Path.Combine(disk.MountPoint, "pool")}"], "Dpm.Storage.Disk");
         var pool = (await Client(server).GetPoolAsync(CancellationToken.None)).Value!;
         Assert.True(pool.IsOpen, pool.Problem);
 
@@ -91,7 +91,7 @@ public sealed class HealthMonitorTests
     public async Task Licences_NearTheirEndOrOverCounted_AlertsFollowWhatIsInstalledAndHeld()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-400));
-        await using var server = await RunningServer.StartAsync(clock, []);
+        await using var server = await RunningServer.StartAsync(clock, [RunningServer.Unscheduled]);
         var client = Client(server);
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
 
@@ -132,7 +132,7 @@ public sealed class HealthMonitorTests
     public async Task Licences_EvaluationEndedWithComputersHoldingLicences_BothAlertsStayUntilALicenceIsInstalled()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-400));
-        await using var server = await RunningServer.StartAsync(clock, []);
+        await using var server = await RunningServer.StartAsync(clock, [RunningServer.Unscheduled]);
         Assert.True(server.Licences.Consume("fs1", LicenceTier.Client).Granted);
         clock.Advance(TimeSpan.FromDays(181));
 

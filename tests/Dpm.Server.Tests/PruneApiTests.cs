@@ -18,7 +18,7 @@ public sealed class PruneApiTests
     public async Task Prune_GroupMemberSynchronizedOverTwoWeeks_ExpiredPointsLeaveThePoolAndTheCatalog_AsAPruneJob()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-30));
-        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        await using var server = await RunningServer.StartAsync(clock, [RunningServer.Unscheduled], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
         var client = Client(server);
         var member = Directory.CreateDirectory(Path.Combine(server.Root, "finance")).FullName;
         var outside = Directory.CreateDirectory(Path.Combine(server.Root, "scratch")).FullName;
@@ -70,7 +70,7 @@ public sealed class PruneApiTests
     public async Task Prune_SecondPointWithinTheRange_NothingGoes_ButTheRunIsStillAJob()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-30));
-        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        await using var server = await RunningServer.StartAsync(clock, [RunningServer.Unscheduled], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
         var client = Client(server);
         var member = Directory.CreateDirectory(Path.Combine(server.Root, "finance")).FullName;
         File.WriteAllText(Path.Combine(member, "ledger.txt"), "numbers");

@@ -123,7 +123,7 @@ public sealed class CatalogCommandsTests
     public async Task RecoveryPointPrune_ThroughTheShell_RemovesWhatTheGroupNoLongerKeeps()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-30));
-        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        await using var server = await RunningServer.StartAsync(clock, [RunningServer.Unscheduled], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
         var data = Directory.CreateDirectory(Path.Combine(server.Root, "protected")).FullName;
         File.WriteAllText(Path.Combine(data, "report.txt"), "quarterly numbers");
         await ShellRunner.RunAsync("--server", server.Url, "protection-group", "new", "Finance", "--retention-days", "5");

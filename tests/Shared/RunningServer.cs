@@ -23,6 +23,9 @@ public sealed class RunningServer : IAsyncDisposable
 
     private RunningServer(string root, TimeProvider? time, IReadOnlyList<string> settings) => (Root, _time, _settings) = (root, time, settings);
 
+    /// <summary>The setting that leaves the schedule alone, for a test that runs the work it checks by hand.</summary>
+    public const string Unscheduled = "--Dpm:Scheduler:Enabled=false";
+
     public string Root { get; }
 
     public string DataDirectory => Path.Combine(Root, "data");
