@@ -59,7 +59,6 @@ dpm datasource get --inquire --parent "folder:$(dirname "$folder")"
 say "protect it: a protection group with a 15-minute synchronization"
 dpm protection-group new Demo --sync-minutes 15 --recovery-point-time "Daily 20:00" --retention-days 10 > /dev/null 2>&1 || true # kept from an earlier run
 dpm protection-group add-datasource Demo "$ds"
-dpm protection-group get
 
 say "the first recovery point (replica creation), made by the scheduler"
 job=""
