@@ -15,7 +15,7 @@ namespace Dpm.Server.Tests;
 public sealed class ClusterTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
-    private readonly PostgresServer _postgres = new();
+    private readonly Lazy<PostgresServer> _postgres = new(() => new PostgresServer());
     private readonly string _root = Directory.CreateTempSubdirectory("dpm-cluster-").FullName;
     private readonly Dictionary<string, (Process Process, string Url)> _servers = [];
 
@@ -25,8 +25,8 @@ public sealed class ClusterTests : IDisposable
         var plugins = Path.Combine(_root, "plugins");
         FixturePlugins.CopyTo(plugins, "Dpm.Storage.Disk");
         FixturePlugins.CopyTo(plugins, "Dpm.Workloads.Files");
-        await StartServerAsync("node-a", plugins); // the first one creates the pool; the second opens it
-        await StartServerAsync("node-b", plugins);
+        await StartServerAsync("node-a", plugins, Postgres()); // the first one creates the pool; the second opens it
+        await StartServerAsync("node-b", plugins, Postgres());
         var small = Enumerable.Range(1, 3).Select(i => Folder($"small-{i}", files: 20, bytes: 64 * 1024)).ToList();
 
         // A recovery point time at least 90 s on: the scheduled express fulls that both servers could fire.
@@ -78,6 +78,54 @@ public sealed class ClusterTests : IDisposable
         Assert.Equal(small.Count * 2 + 2, verify.RecoveryPoints);
     }
 
+    [Fact]
+    public async Task LoneServer_KilledDuringAJob_MarksItInterruptedAndRetriesItWhenItStartsAgain()
+    {
+        var plugins = Path.Combine(_root, "plugins");
+        FixturePlugins.CopyTo(plugins, "Dpm.Storage.Disk");
+        FixturePlugins.CopyTo(plugins, "Dpm.Workloads.Files");
+        await StartServerAsync("lone", plugins, []); // embedded defaults: the catalog and the schedule in one SQLite file
+        var big = "folder:" + Folder("big", files: 6, bytes: 64 * 1024 * 1024);
+        var at = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddHours(12), TimeZoneInfo.Local);
+        var client = Client("lone");
+        Assert.Null((await client.CreateProtectionGroupAsync(
+            new NewProtectionGroupDto { Name = "Lone", Policy = new ProtectionPolicyDto { SynchronizationMinutes = null, RecoveryPointTimes = [$"Daily {at:HH:mm}"] } }, CancellationToken.None)).Problem);
+        Assert.Null((await client.AddToProtectionGroupAsync("Lone", new GroupMemberDto { DataSourceId = big }, CancellationToken.None)).Problem);
+
+        await WaitForAsync(client, jobs => jobs.Any(j => j.DataSourceId == big && j.State == "Running"));
+        _servers["lone"].Process.Kill(entireProcessTree: true);
+        await _servers["lone"].Process.WaitForExitAsync();
+        await StartServerAsync("lone", plugins, []);
+
+        var jobs = await WaitForAsync(Client("lone"), jobs => jobs.Any(j => j.State == "Succeeded"));
+        Assert.Equal(2, jobs.Count);
+        Assert.Equal(("ReplicaCreation", "Succeeded", 2), (jobs[0].Type, jobs[0].State, jobs[0].Attempt));
+        Assert.Equal(("ReplicaCreation", "Failed", 1), (jobs[1].Type, jobs[1].State, jobs[1].Attempt));
+        Assert.StartsWith(JobBook.Interrupted, jobs[1].Error, StringComparison.Ordinal);
+        var verify = (await Client("lone").VerifyPoolAsync(1.0, CancellationToken.None)).Value!;
+        Assert.Equal((1, 0, 0), (verify.RecoveryPoints, verify.Damaged.Count, verify.Problems.Count));
+    }
+
+    private string[] Postgres() =>
+        ["--Dpm:Catalog:Provider=Postgres", $"--Dpm:Catalog:ConnectionString={_postgres.Value.ConnectionString()}", "--Dpm:Scheduler:CheckinIntervalSeconds=2"];
+
+    /// <summary>Asks a server for its jobs (newest first) until they satisfy <paramref name="done"/>.</summary>
+    private static async Task<IReadOnlyList<JobInfo>> WaitForAsync(DpmManagementClient client, Func<IReadOnlyList<JobInfo>, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!.Where(j => j.Type != "Prune").ToList();
+            if (done(jobs))
+            {
+                return jobs;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "waited too long; jobs: " + string.Join("; ", jobs.Select(j => $"{j.Type} {j.State} #{j.Attempt} {j.Error}")));
+            await Task.Delay(200);
+        }
+    }
+
     private DpmManagementClient Client(string server) => new(new HttpClient { BaseAddress = new Uri(_servers[server].Url) });
 
     private string Folder(string name, int files, int bytes)
@@ -93,24 +141,24 @@ public sealed class ClusterTests : IDisposable
         return folder;
     }
 
-    private async Task StartServerAsync(string name, string plugins)
+    private async Task StartServerAsync(string name, string plugins, string[] settings)
     {
         var url = $"http://127.0.0.1:{PostgresServer.FreePort()}";
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             Path.Combine(AppContext.BaseDirectory, "Dpm.Server.dll"), "--urls", url,
             $"--Dpm:DataDirectory={Path.Combine(_root, name)}", $"--Dpm:Plugins:Directory={plugins}",
             $"--Dpm:Pool:Path={Path.Combine(_root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(_root, "pool.key")}",
-            "--Dpm:Catalog:Provider=Postgres", $"--Dpm:Catalog:ConnectionString={_postgres.ConnectionString()}", $"--Dpm:Catalog:ServerName={name}",
-            "--Dpm:Scheduler:CheckinIntervalSeconds=2",
-        })
+            $"--Dpm:Catalog:ServerName={name}", .. settings,
+        ];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(start)!;
-        var log = File.CreateText(Path.Combine(_root, name + ".log"));
+        var log = new StreamWriter(Path.Combine(_root, name + ".log"), append: true);
         log.AutoFlush = true;
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
@@ -155,7 +203,7 @@ public sealed class ClusterTests : IDisposable
         var deadline = DateTime.UtcNow + Deadline;
         while (true)
         {
-            await using var catalog = Catalogs.Create(CatalogProvider.Postgres, _postgres.ConnectionString());
+            await using var catalog = Catalogs.Create(CatalogProvider.Postgres, _postgres.Value.ConnectionString());
             var jobs = await catalog.Jobs.AsNoTracking().ToListAsync();
             if (done(jobs))
             {
@@ -180,7 +228,11 @@ public sealed class ClusterTests : IDisposable
             process.Dispose();
         }
 
-        _postgres.Dispose();
+        if (_postgres.IsValueCreated)
+        {
+            _postgres.Value.Dispose();
+        }
+
         if (Environment.GetEnvironmentVariable("DPM_KEEP_TEST_FILES") is null)
         {
             Directory.Delete(_root, recursive: true);
