@@ -93,7 +93,7 @@ public sealed class JobApiTests
         Assert.Equal((64L, 1L), (next.Value!.ItemsRead, next.Value.ItemsReused)); // the random files read, a.txt unchanged
         Assert.Equal(2, (await client.GetRecoveryPointsAsync(request.DataSourceId, CancellationToken.None)).Value!.Count);
         var jobs = (await client.GetJobsAsync(CancellationToken.None)).Value!;
-        Assert.Equal([("ExpressFull", "Succeeded"), ("ExpressFull", "Cancelled"), ("ReplicaCreation", "Succeeded")], jobs.Select(j => (j.Type, j.State)));
+        Assert.Equal([("ExpressFull", "Succeeded"), ("Verify", "Succeeded"), ("ExpressFull", "Cancelled"), ("ReplicaCreation", "Succeeded")], jobs.Select(j => (j.Type, j.State)));
         Assert.Empty((await client.VerifyPoolAsync(1.0, CancellationToken.None)).Value!.Damaged);
     }
 

@@ -117,6 +117,35 @@ public sealed class SchedulerTests
         Assert.Contains(data, alert.Subject, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ScheduledSynchronization_ThatFails_RaisesRecoveryPointFailed_ResolvedByTheNextPointMade()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var data = Directory.CreateDirectory(Path.Combine(server.Root, "legal")).FullName;
+        File.WriteAllText(Path.Combine(data, "contract.txt"), "signed");
+        var client = Client(server);
+        var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local);
+        await CreateGroupAsync(client, "Legal", 15, $"Daily {farOff:HH:mm}", "folder:" + data);
+        await WaitForJobsAsync(client, 1);
+
+        Directory.Move(data, data + ".away"); // the folder is gone when the next synchronization comes
+        clock.Advance(TimeSpan.FromMinutes(15));
+        var jobs = await WaitForJobsAsync(client, 2);
+        Assert.Equal(("ExpressFull", "Failed"), (jobs[0].Type, jobs[0].State));
+        var failed = Assert.Single((await client.GetAlertsAsync(false, CancellationToken.None)).Value!);
+        Assert.Equal(("RecoveryPointFailed", "Critical", true), (failed.Type, failed.Severity, failed.IsActive));
+        Assert.Contains(data, failed.Message, StringComparison.Ordinal);
+
+        Directory.Move(data + ".away", data);
+        clock.Advance(TimeSpan.FromMinutes(15));
+        jobs = await WaitForJobsAsync(client, 3);
+        Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
+        var resolved = Assert.Single((await client.GetAlertsAsync(true, CancellationToken.None)).Value!, a => a.Type == "RecoveryPointFailed");
+        Assert.False(resolved.IsActive);
+        Assert.Contains("was made", resolved.Resolution, StringComparison.Ordinal);
+    }
+
     /// <summary>The synchronizations and checks among the jobs (not the prunes), newest first.</summary>
     private static async Task<List<JobInfo>> SynchronizationsAsync(DpmManagementClient client) =>
         [.. (await client.GetJobsAsync(CancellationToken.None)).Value!.Where(j => j.Type != "Prune")];

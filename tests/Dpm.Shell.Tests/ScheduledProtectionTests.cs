@@ -43,6 +43,9 @@ public sealed class ScheduledProtectionTests
         var recovered = await Dpm("recover", "--recovery-point", points[0].Id, "--target", target);
         Assert.Equal(0, recovered.ExitCode);
         Assert.Equal("alice,100\nbob,200\n", File.ReadAllText(Path.Combine(target, "march.csv"))); // as it was before the change
+        var recovery = Assert.Single(JsonSerializer.Deserialize<List<JobInfo>>((await Dpm("job", "get", "--json")).Output, ManagementJson.Options)!, j => j.Type == "Recovery"); // a recovery is a job too
+        Assert.Equal(("Succeeded", dataSource), (recovery.State, recovery.DataSourceId));
+        Assert.True(recovery.BytesDone >= "alice,100\nbob,200\n".Length);
 
         async Task<ProcessRunner.Result> Dpm(params string[] args) => await ShellRunner.RunAsync(["--server", server.Url, .. args]);
     }

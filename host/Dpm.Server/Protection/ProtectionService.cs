@@ -77,13 +77,17 @@ internal sealed class ProtectionService(
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
         {
-            await catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, Subject(request.DataSourceId), outcome.Problem!, CancellationToken.None);
+            await RaiseRecoveryPointFailedAsync(request.DataSourceId, outcome.Problem!);
         }
 
         return outcome;
     }
 
     private string Subject(string dataSourceId) => $"{computer.Name}/{dataSourceId}";
+
+    /// <summary>Raises (or counts again) the data source's recovery-point-failed alert; the next point made resolves it.</summary>
+    public Task RaiseRecoveryPointFailedAsync(string dataSourceId, string problem) =>
+        catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, Subject(dataSourceId), problem, CancellationToken.None);
 
     /// <summary>
     /// Puts a synchronization's recovery point into the catalog and settles the data source's alerts: a replica
@@ -341,23 +345,56 @@ internal sealed class ProtectionService(
 
         var target = new RecoveryTarget(request.Destination, request.Path);
         var options = new RecoveryOptions { ExistingItems = request.ExistingItems, RestoreSecurity = request.RestoreSecurity };
+        if (request.Items.Count > 0 && plugin is not IItemLevelRecovery)
+        {
+            return Outcome.Fail<RecoveryResult>(StatusCodes.Status400BadRequest, $"plugin '{pluginId}' recovers whole data sources only");
+        }
+
         try
         {
-            if (request.Items.Count == 0)
-            {
-                return Outcome.Ok<RecoveryResult>(await plugin.RecoverAsync(reader, new RecoveryRequest { Target = target, Options = options }, null, cancellationToken));
-            }
-
-            if (plugin is not IItemLevelRecovery items)
-            {
-                return Outcome.Fail<RecoveryResult>(StatusCodes.Status400BadRequest, $"plugin '{pluginId}' recovers whole data sources only");
-            }
-
-            return Outcome.Ok<RecoveryResult>(await items.RecoverItemsAsync(reader, new ItemRecoveryRequest { Target = target, Options = options, Items = request.Items }, null, cancellationToken));
+            return Outcome.Ok(await RunJobAsync(
+                JobType.Recovery,
+                reader.Manifest.DataSourceId,
+                async (progress, ct) => request.Items.Count == 0
+                    ? await plugin.RecoverAsync(reader, new RecoveryRequest { Target = target, Options = options }, progress, ct)
+                    : await ((IItemLevelRecovery)plugin).RecoverItemsAsync(reader, new ItemRecoveryRequest { Target = target, Options = options, Items = request.Items }, progress, ct),
+                r => (r.BytesRecovered, r.ItemsRecovered, r.Outcome == RecoveryOutcome.Failed ? $"{r.Failures.Count} items failed" : null),
+                cancellationToken));
+        }
+        catch (JobCancelledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Outcome.Fail<RecoveryResult>(StatusCodes.Status409Conflict, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or PoolDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             return Outcome.Fail<RecoveryResult>(StatusCodes.Status500InternalServerError, $"the recovery failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Runs work that makes no recovery point (a recovery, a verify) as a job of this server: its progress, a
+    /// cancel, and how it ended (<paramref name="ending"/> gives the bytes, the items and the error, if any).
+    /// </summary>
+    private async Task<T> RunJobAsync<T>(
+        JobType type, string? dataSourceId, Func<IProgress<ProgressReport>, CancellationToken, Task<T>> work, Func<T, (long Bytes, long Items, string? Error)> ending, CancellationToken cancellationToken)
+    {
+        using var job = await jobs.StartAsync(type, dataSourceId, cancellationToken);
+        try
+        {
+            var result = await work(job, job.Token);
+            var (bytes, items, error) = ending(result);
+            await job.EndAsync(error is null ? JobState.Succeeded : JobState.Failed, bytes, items, error);
+            return result;
+        }
+        catch (OperationCanceledException ex) when (job.Token.IsCancellationRequested)
+        {
+            await job.EndAsync(JobState.Cancelled, job.Progress.BytesDone, job.Progress.ItemsDone, job.CancelReason);
+            throw new JobCancelledException($"job {job.Id} ({type}) was {job.CancelReason}", ex, job.Token);
+        }
+        catch (Exception ex)
+        {
+            await job.EndAsync(JobState.Failed, job.Progress.BytesDone, job.Progress.ItemsDone, ex.Message);
+            throw;
         }
     }
 
@@ -368,7 +405,21 @@ internal sealed class ProtectionService(
             return Outcome.Fail<PoolVerification>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
         }
 
-        var report = await pool.VerifyAsync(new VerifyOptions { Fraction = fraction }, null, cancellationToken);
+        VerifyReport report;
+        try
+        {
+            report = await RunJobAsync(
+                JobType.Verify,
+                null,
+                (progress, ct) => pool.VerifyAsync(new VerifyOptions { Fraction = fraction }, progress, ct),
+                r => (r.BytesChecked, r.ChunksChecked, r.Damaged.Count + r.Problems.Count == 0 ? null : $"{r.Damaged.Count} damaged recovery points, {r.Problems.Count} problems"),
+                cancellationToken);
+        }
+        catch (JobCancelledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Outcome.Fail<PoolVerification>(StatusCodes.Status409Conflict, ex.Message);
+        }
+
         return Outcome.Ok<PoolVerification>(new PoolVerification
         {
             RecoveryPoints = report.RecoveryPoints,

@@ -50,6 +50,13 @@ internal sealed partial class SynchronizationJob(ProtectionService protection, C
         }
 
         var outcome = await protection.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = dataSourceId, PluginId = plugin }, cancellationToken, attempt);
+        if (outcome.Status == StatusCodes.Status400BadRequest)
+        {
+            // A member that can't be protected any more (its folder is gone, say): a failed recovery point, as in DPM.
+            // (Failures of the work itself raise it already; a cancel or a run already going on is no failure.)
+            await protection.RaiseRecoveryPointFailedAsync(dataSourceId, outcome.Problem!);
+        }
+
         Ran(logger, "synchronization", dataSourceId, outcome.Problem ?? "recovery point " + outcome.Value!.RecoveryPoint.Id);
     }
 
