@@ -146,6 +146,57 @@ public sealed class SchedulerTests
         Assert.Contains("was made", resolved.Resolution, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task NightlyPrune_RemovesPointsBeyondTheLimit_AndGarbageCollectionGivesTheirSpaceBack()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RunningServer.StartAsync(clock, [], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var data = Directory.CreateDirectory(Path.Combine(server.Root, "media")).FullName;
+        var payload = new byte[8 << 20];
+        Random.Shared.NextBytes(payload);
+        File.WriteAllBytes(Path.Combine(data, "video.bin"), payload);
+        var client = Client(server);
+        var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local);
+        Assert.Null((await client.CreateProtectionGroupAsync(
+            new NewProtectionGroupDto { Name = "Media", Policy = new ProtectionPolicyDto { SynchronizationMinutes = 15, RecoveryPointTimes = [$"Daily {farOff:HH:mm}"], MaxFileRecoveryPoints = 1 } },
+            CancellationToken.None)).Problem);
+        Assert.Null((await client.AddToProtectionGroupAsync("Media", new GroupMemberDto { DataSourceId = "folder:" + data }, CancellationToken.None)).Problem);
+        await WaitForJobsAsync(client, 1);
+        Random.Shared.NextBytes(payload);
+        File.WriteAllBytes(Path.Combine(data, "video.bin"), payload); // the first point's 8 MiB are now its own
+        clock.Advance(TimeSpan.FromMinutes(15));
+        await WaitForJobsAsync(client, 2);
+        var replica = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value![0];
+        var pool = Path.Combine(server.DataDirectory, "pool");
+        var before = SizeOf(pool);
+
+        // Night one: the prune removes the older point (the limit is one), and garbage collection condemns its packs;
+        // night two: the condemned packs are past their grace period and go.
+        foreach (var night in new[] { 1, 2 })
+        {
+            var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.Local);
+            clock.Advance(local.Date.AddDays(1) - local.DateTime + TimeSpan.FromMinutes(1));
+            using var deadline = new CancellationTokenSource(Deadline);
+            while ((await client.GetJobsAsync(CancellationToken.None)).Value!.Count(j => j.Type == "Prune" && j.State == "Succeeded") < night)
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+
+            await WaitUntilNothingIsDueAsync(server, clock);
+        }
+
+        // What is left: the newest point of the last prune, and perhaps the catch-up synchronization made after it.
+        var points = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value!;
+        Assert.InRange(points.Count, 1, 2);
+        Assert.DoesNotContain(points, p => p.Id == replica.Id);
+        var freed = before - SizeOf(pool);
+        Assert.True(freed >= 7 << 20, $"garbage collection freed {freed} bytes of the pruned replica's 8 MiB");
+        var verify = (await client.VerifyPoolAsync(1.0, CancellationToken.None)).Value!;
+        Assert.Equal((points.Count, 0, 0), (verify.RecoveryPoints, verify.Damaged.Count, verify.Problems.Count));
+    }
+
+    private static long SizeOf(string folder) => new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
     /// <summary>The synchronizations and checks among the jobs (not the prunes), newest first.</summary>
     private static async Task<List<JobInfo>> SynchronizationsAsync(DpmManagementClient client) =>
         [.. (await client.GetJobsAsync(CancellationToken.None)).Value!.Where(j => j.Type != "Prune")];

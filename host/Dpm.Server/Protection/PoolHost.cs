@@ -24,7 +24,7 @@ public sealed class PoolOptions
 /// first start), through the disk storage plugin. A pool that can't be opened leaves the server running and
 /// says why wherever the pool is needed.
 /// </summary>
-internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOptions> host, IOptions<PoolOptions> options, ILogger<PoolHost> logger) : IHostedService, IDisposable
+internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOptions> host, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolHost> logger) : IHostedService, IDisposable
 {
     public const string DiskPlugin = "Dpm.Storage.Disk";
 
@@ -52,13 +52,13 @@ internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOp
             var store = opened.Value!;
             if (await store.ExistsAsync(PoolConfig.ObjectName, cancellationToken))
             {
-                Pool = await StoragePool.OpenAsync(store, Credentials(), cancellationToken);
+                Pool = await StoragePool.OpenAsync(store, Credentials(), cancellationToken, time);
                 PoolOpened(logger, store.Location, Pool.Config.Encryption);
             }
             else
             {
                 var credentials = Credentials(create: true);
-                Pool = await StoragePool.CreateAsync(store, new PoolCreateOptions { Credentials = credentials }, cancellationToken);
+                Pool = await StoragePool.CreateAsync(store, new PoolCreateOptions { Credentials = credentials }, cancellationToken, time);
                 PoolCreated(logger, store.Location, KeyFile);
             }
 
