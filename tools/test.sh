@@ -17,13 +17,21 @@ finish() { # passed failed
 }
 
 # Debian packages the tests need (installed only when missing).
-packages=(acl attr btrfs-progs e2fsprogs postgresql-15)
+packages=(acl attr btrfs-progs e2fsprogs postgresql-15 nodejs npm)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >"$results/apt.log" 2>&1 || { tail -n 30 "$results/apt.log"; finish 0 1; }
+fi
+
+# The object storage emulators the cloud tests run against (Azurite, s3rver), from npm.
+node_dir=/var/cache/dpm-tests/node
+if [ ! -x "$node_dir/node_modules/.bin/azurite-blob" ] || [ ! -x "$node_dir/node_modules/.bin/s3rver" ]; then
+  echo "installing azurite and s3rver from npm"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm install --no-audit --no-fund --silent azurite@3.35.0 s3rver@3.7.1) >"$results/npm.log" 2>&1 || { tail -n 30 "$results/npm.log"; finish 0 1; }
 fi
 
 echo "building DpmPlugins.sln"
