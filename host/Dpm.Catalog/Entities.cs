@@ -153,6 +153,9 @@ public enum JobType
     Recovery,
     Prune,
     Verify,
+
+    /// <summary>Recovery points copied to the long-term cloud copy.</summary>
+    CloudCopy,
 }
 
 public enum JobState

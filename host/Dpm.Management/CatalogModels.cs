@@ -204,3 +204,25 @@ public sealed record JobInfo
     [JsonIgnore]
     public bool HasEnded => State is not ("Queued" or "Running");
 }
+
+/// <summary>What a run of the cloud copy did.</summary>
+public sealed record CloudCopyResult
+{
+    /// <summary>The CloudCopy job that recorded the run.</summary>
+    public Guid JobId { get; init; }
+
+    /// <summary>Where the copy is (no credentials).</summary>
+    public string Target { get; init; } = "";
+
+    public int RecoveryPointsCopied { get; init; }
+
+    public int ObjectsCopied { get; init; }
+
+    public long BytesCopied { get; init; }
+
+    /// <summary>Objects locked against deletion in the copy (0 where the store can't lock).</summary>
+    public int ObjectsLocked { get; init; }
+
+    /// <summary>Recovery points whose time in the copy was over and that left it.</summary>
+    public int RecoveryPointsExpired { get; init; }
+}

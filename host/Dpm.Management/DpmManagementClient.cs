@@ -79,6 +79,9 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<JobInfo>> CancelJobAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<JobInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{id}/cancel"), cancellationToken);
 
+    public Task<ApiResult<CloudCopyResult>> CopyToCloudAsync(CancellationToken cancellationToken) =>
+        SendAsync<CloudCopyResult>(new HttpRequestMessage(HttpMethod.Post, "api/cloud-copy"), cancellationToken);
+
     public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
 

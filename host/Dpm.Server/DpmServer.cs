@@ -40,6 +40,8 @@ public static class DpmServer
         builder.Services.AddSingleton<ProtectionGroupService>();
         builder.Services.Replace(ServiceDescriptor.Singleton<ILicenceConsumptionStore, CatalogConsumptionStore>()); // consumption lives in the catalog
         builder.Services.AddSingleton<RetentionService>();
+        builder.Services.AddOptions<CloudCopyOptions>().Bind(builder.Configuration.GetSection(CloudCopyOptions.Section));
+        builder.Services.AddSingleton<CloudCopyService>();
         builder.Services.AddSingleton<HealthMonitor>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();

@@ -123,6 +123,9 @@ internal static class ManagementApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Asks for a queued or running job to be cancelled, whichever server of the catalog runs it; a job that ended is refused");
 
+        api.MapPost("/cloud-copy", async (CloudCopyService copy, CancellationToken ct) => ToResult(await copy.RunAsync(ct)))
+            .Produces<CloudCopyResult>()
+            .WithSummary("Copies every recovery point not yet in the long-term cloud copy there (locked for its time there where the store can lock), and removes those whose time is over");
         api.MapPost("/prune", async (RetentionService retention, CancellationToken ct) => ToResult(await retention.RunAsync(ct)))
             .Produces<PruneResult>()
             .WithSummary("Prunes now: recovery points past their protection group's retention range or limit leave the storage pool and the catalog (a Prune job)");

@@ -24,7 +24,15 @@ internal static class PoolCommands
 
         var rebuild = new Command("rebuild-index", "Recreate the chunk index from the packs") { shell.Json };
         rebuild.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.RebuildPoolIndexAsync(t), message => shell.Console.WriteLine(message), ct));
-        return new Command("pool", "The storage pool") { get, verify, rebuild };
+
+        var copy = new Command("copy-to-cloud", "Copy every recovery point not yet in the long-term cloud copy there (Dpm:CloudCopy), and remove those whose time there is over") { shell.Json };
+        copy.SetAction((parse, ct) => shell.CallAsync(
+            parse,
+            (c, t) => c.CopyToCloudAsync(t),
+            r => shell.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.RecoveryPointsCopied} recovery points copied to {r.Target}: {r.ObjectsCopied} objects, {ProtectionCommands.Size(r.BytesCopied)}; {r.ObjectsLocked} objects locked; {r.RecoveryPointsExpired} past their time removed")),
+            ct));
+        return new Command("pool", "The storage pool") { get, verify, rebuild, copy };
     }
 
     private static void Render(IAnsiConsole console, PoolInfo pool)

@@ -12,7 +12,10 @@ public sealed class PoolOptions
 {
     public const string Section = "Dpm:Pool";
 
-    /// <summary>The pool folder (disk storage plugin); default <c>&lt;data directory&gt;/pool</c>.</summary>
+    /// <summary>The storage plugin that keeps the pool: <c>Dpm.Storage.Disk</c> (default) or another, such as <c>Dpm.Storage.Cloud</c>.</summary>
+    public string Plugin { get; set; } = PoolHost.DiskPlugin;
+
+    /// <summary>The pool folder (disk storage plugin); default <c>&lt;data directory&gt;/pool</c>. Other plugins take <c>Dpm:Pool:Settings</c>.</summary>
     public string Path { get; set; } = "";
 
     /// <summary>The key file that opens the pool; default <c>&lt;data directory&gt;/pool.key</c>, made with the pool.</summary>
@@ -24,7 +27,8 @@ public sealed class PoolOptions
 /// first start), through the disk storage plugin. A pool that can't be opened leaves the server running and
 /// says why wherever the pool is needed.
 /// </summary>
-internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOptions> host, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolHost> logger) : IHostedService, IDisposable
+internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOptions> host, IOptions<PoolOptions> options, IConfiguration configuration, TimeProvider time, ILogger<PoolHost> logger)
+    : IHostedService, IDisposable
 {
     public const string DiskPlugin = "Dpm.Storage.Disk";
 
@@ -34,14 +38,19 @@ internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOp
 
     public string PoolPath => string.IsNullOrWhiteSpace(options.Value.Path) ? System.IO.Path.Combine(host.Value.DataDirectory, "pool") : System.IO.Path.GetFullPath(options.Value.Path);
 
+    /// <summary>Where the pool is, as its store says it (<c>disk:/…</c>, <c>azure:…</c>); the configured place while it isn't open.</summary>
+    public string Location => Pool?.Store.Location ?? (options.Value.Plugin == DiskPlugin ? "disk:" + PoolPath : options.Value.Plugin);
+
     public string KeyFile => string.IsNullOrWhiteSpace(options.Value.KeyFile) ? System.IO.Path.Combine(host.Value.DataDirectory, "pool.key") : System.IO.Path.GetFullPath(options.Value.KeyFile);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var settings = new ConfigurationBuilder().AddInMemoryCollection([new("Path", PoolPath)]).Build();
-            var opened = await plugins.CallAsync<IStoragePlugin, IObjectStore>(DiskPlugin, "OpenStore", (p, ct) => p.OpenStoreAsync(settings, ct), cancellationToken);
+            IConfiguration settings = options.Value.Plugin == DiskPlugin
+                ? new ConfigurationBuilder().AddInMemoryCollection([new("Path", PoolPath)]).Build()
+                : configuration.GetSection($"{PoolOptions.Section}:Settings");
+            var opened = await plugins.CallAsync<IStoragePlugin, IObjectStore>(options.Value.Plugin, "OpenStore", (p, ct) => p.OpenStoreAsync(settings, ct), cancellationToken);
             if (!opened.Succeeded)
             {
                 Problem = $"the storage pool can't be opened: {opened.Failure}";
@@ -66,7 +75,7 @@ internal sealed partial class PoolHost(PluginManager plugins, IOptions<DpmHostOp
         }
         catch (Exception ex) when (ex is PoolAccessDeniedException or PoolDataException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
-            Problem = $"the storage pool at {PoolPath} can't be opened: {ex.Message}";
+            Problem = $"the storage pool at {Location} can't be opened: {ex.Message}";
             PoolUnavailable(logger, Problem);
         }
     }

@@ -112,7 +112,7 @@ internal sealed class ProtectionService(
             dataSource.Replica = ReplicaState.Consistent;
             dataSource.InconsistentSince = null;
             dataSource.InconsistentReason = null;
-            context.RecoveryPoints.Add(CatalogRebuilder.Record(point, computer.Name, "disk:" + pools.PoolPath));
+            context.RecoveryPoints.Add(CatalogRebuilder.Record(point, computer.Name, pools.Location));
             await context.SaveChangesAsync(cancellationToken);
         }
 
@@ -438,7 +438,7 @@ internal sealed class ProtectionService(
             return Outcome.Fail<CatalogRebuildResult>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
         }
 
-        var report = await CatalogRebuilder.RebuildAsync(pool, "disk:" + pools.PoolPath, catalog.Open, cancellationToken);
+        var report = await CatalogRebuilder.RebuildAsync(pool, pools.Location, catalog.Open, cancellationToken);
         return Outcome.Ok(new CatalogRebuildResult
         {
             RecoveryPoints = report.RecoveryPoints,
@@ -463,7 +463,7 @@ internal sealed class ProtectionService(
     {
         if (pools.Pool is not { } pool)
         {
-            return new PoolInfo { Location = "disk:" + pools.PoolPath, IsOpen = false, Problem = pools.Problem };
+            return new PoolInfo { Location = pools.Location, IsOpen = false, Problem = pools.Problem };
         }
 
         var space = await pool.Store.GetSpaceAsync(cancellationToken);

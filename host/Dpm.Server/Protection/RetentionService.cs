@@ -31,7 +31,7 @@ internal sealed partial class RetentionService(CatalogHost catalog, PoolHost poo
             PruneReport report;
             try
             {
-                report = await new RecoveryPointPruner(catalog.Open, time).PruneAsync(pool, "disk:" + pools.PoolPath, cancellationToken);
+                report = await new RecoveryPointPruner(catalog.Open, time).PruneAsync(pool, pools.Location, cancellationToken);
             }
             catch (Exception ex)
             {
