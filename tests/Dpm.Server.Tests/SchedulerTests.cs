@@ -195,6 +195,43 @@ public sealed class SchedulerTests
         Assert.Equal((points.Count, 0, 0), (verify.RecoveryPoints, verify.Damaged.Count, verify.Problems.Count));
     }
 
+    [Fact]
+    public async Task NightlyCloudCopy_CopiesTheDaysRecoveryPoints_At0200()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var copyFolder = Directory.CreateTempSubdirectory("dpm-copy-").FullName;
+        try
+        {
+            await using var server = await RunningServer.StartAsync(
+                clock, ["--Dpm:CloudCopy:Plugin=Dpm.Storage.Disk", $"--Dpm:CloudCopy:Settings:Path={copyFolder}"], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+            var data = Directory.CreateDirectory(Path.Combine(server.Root, "design")).FullName;
+            File.WriteAllText(Path.Combine(data, "plan.txt"), "v1");
+            var client = Client(server);
+            var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local);
+            await CreateGroupAsync(client, "Design", null, $"Daily {farOff:HH:mm}", "folder:" + data);
+            await WaitForJobsAsync(client, 1);
+            Assert.Empty(Directory.EnumerateFiles(copyFolder, "*", SearchOption.AllDirectories));
+
+            var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.Local);
+            var next0200 = local.Date.AddHours(2) > local.DateTime ? local.Date.AddHours(2) : local.Date.AddDays(1).AddHours(2);
+            clock.Advance(next0200 - local.DateTime + TimeSpan.FromMinutes(1));
+            using (var deadline = new CancellationTokenSource(Deadline))
+            {
+                while (!(await client.GetJobsAsync(CancellationToken.None)).Value!.Any(j => j.Type == "CloudCopy" && j.State == "Succeeded"))
+                {
+                    await Task.Delay(100, deadline.Token);
+                }
+            }
+
+            var point = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value![0];
+            Assert.Contains(Directory.EnumerateFiles(Path.Combine(copyFolder, "manifests"), "*", SearchOption.AllDirectories), f => f.EndsWith(point.Id, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(copyFolder, recursive: true);
+        }
+    }
+
     private static long SizeOf(string folder) => new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
 
     /// <summary>The synchronizations and checks among the jobs (not the prunes), newest first.</summary>

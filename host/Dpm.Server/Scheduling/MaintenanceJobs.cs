@@ -42,3 +42,19 @@ internal sealed class HealthCheckJob(HealthMonitor health) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) => await health.RunAsync(cancellationToken);
 }
+
+/// <summary>The nightly long-term copy: recovery points not yet in the cloud copy go there.</summary>
+[DisallowConcurrentExecution]
+internal sealed partial class CloudCopyJob(CloudCopyService copy, ILogger<CloudCopyJob> logger) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    {
+        if ((await copy.RunAsync(cancellationToken)).Problem is { } problem)
+        {
+            Failed(logger, problem);
+        }
+    }
+
+    [LoggerMessage(EventId = 46, Level = LogLevel.Warning, Message = "Scheduled cloud copy failed: {Problem}")]
+    private static partial void Failed(ILogger logger, string problem);
+}

@@ -19,13 +19,16 @@ namespace Dpm.Server.Scheduling;
 /// data source (another trigger's catch-up, a manual one) is skipped, so a restart after a long stop gives one
 /// catch-up run per data source.
 /// </remarks>
-internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, CatalogHost catalog, TimeProvider time, ILogger<ProtectionScheduler> logger) : IHostedService, IDisposable
+internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, CatalogHost catalog, CloudCopyService cloudCopy, TimeProvider time, ILogger<ProtectionScheduler> logger) : IHostedService, IDisposable
 {
     public const string SynchronizationGroup = "synchronization";
     public const string MaintenanceGroup = "maintenance";
 
     /// <summary>When the prune runs: daily at midnight, server time, as DPM prunes.</summary>
     public const string PruneSchedule = "0 0 0 ? * *";
+
+    /// <summary>When the long-term cloud copy runs, if there is one: daily at 02:00, server time, after the prune.</summary>
+    public const string CloudCopySchedule = "0 0 2 ? * *";
 
     /// <summary>How often SLA, pool space and licences are checked.</summary>
     public static readonly TimeSpan HealthInterval = TimeSpan.FromMinutes(15);
@@ -78,7 +81,7 @@ internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, Cat
         }
     }
 
-    /// <summary>The server-wide jobs: the daily prune and the health check (once each across a cluster).</summary>
+    /// <summary>The server-wide jobs: the daily prune, the cloud copy when there is one, and the health check (once each across a cluster).</summary>
     private async Task EnsureMaintenanceAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -88,6 +91,20 @@ internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, Cat
             await scheduler.ScheduleJob(
                 JobBuilder.Create<PruneJob>().WithIdentity(prune).WithDescription("prune expired recovery points").Build(),
                 [Cron("daily", prune, PruneSchedule, "daily at midnight", now)],
+                new ScheduleJobOptions { Replace = true },
+                cancellationToken);
+        }
+
+        var copy = new JobKey("cloud-copy", MaintenanceGroup);
+        if (!cloudCopy.IsConfigured)
+        {
+            await scheduler.DeleteJob(copy, cancellationToken);
+        }
+        else if (!await scheduler.Exists(copy, cancellationToken))
+        {
+            await scheduler.ScheduleJob(
+                JobBuilder.Create<CloudCopyJob>().WithIdentity(copy).WithDescription("copy recovery points to the long-term cloud copy").Build(),
+                [Cron("daily", copy, CloudCopySchedule, "daily at 02:00", now)],
                 new ScheduleJobOptions { Replace = true },
                 cancellationToken);
         }
