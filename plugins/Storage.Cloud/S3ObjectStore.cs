@@ -75,7 +75,7 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    /// <summary>A store on <paramref name="options"/> without touching the service (tests reach the client through it).</summary>
+    /// <summary>A store on <paramref name="options"/>, without touching the service yet.</summary>
     internal static S3ObjectStore Create(CloudStoreOptions options, ILogger logger, TimeProvider time, int listPageSize = 1000)
     {
         var config = new AmazonS3Config
@@ -109,9 +109,6 @@ internal sealed class S3ObjectStore : IObjectStore
         var client = new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
         return new S3ObjectStore(client, options, endpoint, logger, time) { ListPageSize = listPageSize };
     }
-
-    /// <summary>The client the store talks through (tests look at the bucket with it).</summary>
-    internal IAmazonS3 Client => _client;
 
     public async ValueTask<PutOutcome> PutAsync(string name, Stream content, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
     {
@@ -206,33 +203,38 @@ internal sealed class S3ObjectStore : IObjectStore
             ? new StoredObject(name, head.ContentLength, ToOffset(head.LastModified))
             : null;
 
+    /// <remarks>
+    /// Pages with ListObjects (version 1) from the last key seen: every S3 service has it, while version 2's
+    /// continuation tokens are opaque and some S3-compatible servers can't make them (s3rver on current Node fails).
+    /// </remarks>
     public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         S3ObjectNames.ValidatePrefix(prefix);
-        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix + prefix, MaxKeys = ListPageSize };
+        var request = new ListObjectsRequest { BucketName = _bucket, Prefix = _prefix + prefix, MaxKeys = ListPageSize };
         while (true)
         {
-            ListObjectsV2Response page;
+            ListObjectsResponse page;
             try
             {
-                page = await _client.ListObjectsV2Async(request, cancellationToken);
+                page = await _client.ListObjectsAsync(request, cancellationToken);
             }
             catch (AmazonServiceException e)
             {
                 throw Failure($"can't list the objects under '{prefix}'", e);
             }
 
-            foreach (var item in page.S3Objects ?? [])
+            var items = page.S3Objects ?? [];
+            foreach (var item in items)
             {
                 yield return new StoredObject(item.Key[_prefix.Length..], item.Size ?? 0, ToOffset(item.LastModified));
             }
 
-            if (page.IsTruncated != true || string.IsNullOrEmpty(page.NextContinuationToken))
+            if (page.IsTruncated != true || items.Count == 0)
             {
                 yield break;
             }
 
-            request.ContinuationToken = page.NextContinuationToken;
+            request.Marker = items[^1].Key;
         }
     }
 
