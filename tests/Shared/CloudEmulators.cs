@@ -30,7 +30,7 @@ public sealed class CloudEmulator : IAsyncDisposable
     public string AzureConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteAccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
 
-    /// <summary>s3rver: its URL (any access key and secret are accepted).</summary>
+    /// <summary>s3rver: its URL (it knows the access key id S3RVER and checks no signature, so any secret passes).</summary>
     public string S3Url => $"http://127.0.0.1:{Port}";
 
     public static Task<CloudEmulator> StartAzuriteAsync() =>
