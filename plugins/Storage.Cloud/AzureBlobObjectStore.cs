@@ -242,6 +242,7 @@ internal sealed class AzureBlobObjectStore : IObjectStore
         clientOptions.Retry.Delay = TimeSpan.FromSeconds(0.5);
         clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(30);
         clientOptions.Retry.NetworkTimeout = NetworkTimeout(options);
+        clientOptions.AddPolicy(new AzureBlobContentMd5Policy(), HttpPipelinePosition.PerCall);
         try
         {
             return new BlobServiceClient(options.ConnectionString, clientOptions);

@@ -45,10 +45,11 @@ internal sealed class AzureBlobUpload(CloudStoreOptions options, UploadThrottle 
         var upload = new BlobUploadOptions
         {
             Conditions = CreateOnly,
-            TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5, PrecalculatedChecksum = Md5(block) },
+            TransferOptions = new StorageTransferOptions { InitialTransferSize = options.BlockBytes, MaximumTransferSize = options.BlockBytes },
         };
         try
         {
+            using var checksum = AzureBlobContentMd5Policy.Scope(Md5(block));
             await blob.UploadAsync(new AzureBlobUploadContent(block.Buffer, block.Count, throttle), upload, cancellationToken);
         }
         catch (RequestFailedException e) when (IsCreateOnlyRefusal(e))
