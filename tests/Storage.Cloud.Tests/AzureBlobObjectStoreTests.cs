@@ -21,12 +21,17 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
     [InlineData(300_000, false)]
     public async Task PutAsync_SmallObject_ReadsBackTheSameBytes(int size, bool seekable)
     {
-        var store = await azure.OpenAsync();
+        var container = azure.NewContainer();
+        var store = await azure.OpenAsync(("Container", container));
         var data = AzureTestStream.Bytes(size, seed: size);
 
         Assert.Equal(PutOutcome.Stored, await store.PutAsync("data/ab/cdef", new AzureTestStream(data, seekable), null, None));
 
         Assert.Equal(data, await ReadAsync(store, "data/ab/cdef"));
+        var properties = (await azure.Container(container).GetBlobClient("data/ab/cdef").GetPropertiesAsync()).Value;
+#pragma warning disable CA5351 // Content-MD5 is the service's transfer checksum, not a security measure
+        Assert.Equal(MD5.HashData(data), properties.ContentHash); // the checksum the service checked on the way in
+#pragma warning restore CA5351
     }
 
     [Theory]
@@ -251,6 +256,33 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
         Assert.DoesNotContain("c2VjcmV0LXZhbHVl", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Operations_ThroughDroppedConnections_AreRetriedAndSucceed()
+    {
+        await using var proxy = new AzureFaultProxy(azure.Azurite.Port, drop: 2, busy: 0);
+        var store = await azure.OpenAsync(("ConnectionString", Through(proxy)), ("Retries", "3"));
+        var data = AzureTestStream.Bytes(100_000, seed: 9);
+
+        Assert.Equal(PutOutcome.Stored, await store.PutAsync("retried", new MemoryStream(data), null, None));
+
+        Assert.Equal(data, await ReadAsync(store, "retried"));
+        Assert.Equal(2, proxy.Spoiled);
+    }
+
+    [Fact]
+    public async Task Operations_ServerBusyEveryTime_FailClearlyAfterTheRetries()
+    {
+        await using var proxy = new AzureFaultProxy(azure.Azurite.Port, drop: 0, busy: int.MaxValue);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => azure.OpenAsync(("ConnectionString", Through(proxy)), ("Retries", "2")));
+
+        output.WriteLine(error.Message);
+        Assert.Contains("busy", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ServerBusy (503)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("after 2 retries", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, proxy.Spoiled);
+    }
+
     private static async Task<byte[]> ReadAsync(Dpm.Contracts.Spi.IObjectStore store, string name)
     {
         await using var stream = await store.OpenReadAsync(name, None);
@@ -264,6 +296,9 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
         await stream.CopyToAsync(copy);
         return copy.ToArray();
     }
+
+    private string Through(AzureFaultProxy proxy) =>
+        azure.ConnectionString.Replace($":{azure.Azurite.Port}/", $":{proxy.Port}/", StringComparison.Ordinal);
 
     private static async Task<List<string>> NamesAsync(Dpm.Contracts.Spi.IObjectStore store, string prefix) =>
         await store.ListAsync(prefix, None).Select(o => o.Name).ToListAsync();
