@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Storage.Cloud.Tests;
+
+/// <summary>
+/// A TCP proxy in front of a real Azurite that spoils the first connections it is given: it drops them (reset
+/// before any answer, as a broken network does) or answers their request with 503 ServerBusy (as a throttled
+/// account does). Connections after those are passed through untouched.
+/// </summary>
+public sealed class AzureFaultProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+    private int _dropsLeft;
+    private int _busyLeft;
+    private int _spoiled;
+
+    public AzureFaultProxy(int targetPort, int drop, int busy)
+    {
+        _targetPort = targetPort;
+        _dropsLeft = drop;
+        _busyLeft = busy;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>How many connections were dropped or answered busy so far.</summary>
+    public int Spoiled => Volatile.Read(ref _spoiled);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(client));
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                if (Interlocked.Decrement(ref _dropsLeft) >= 0)
+                {
+                    Interlocked.Increment(ref _spoiled);
+                    client.Client.LingerState = new LingerOption(true, 0); // close with a reset
+                    return;
+                }
+
+                if (Interlocked.Decrement(ref _busyLeft) >= 0)
+                {
+                    Interlocked.Increment(ref _spoiled);
+                    await AnswerBusyAsync(client.GetStream());
+                    return;
+                }
+
+                using var target = new TcpClient();
+                await target.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+                var upstream = client.GetStream().CopyToAsync(target.GetStream(), _stop.Token);
+                var downstream = target.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
+                await Task.WhenAny(upstream, downstream);
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+            {
+                // a connection the client or the stop ended
+            }
+        }
+    }
+
+    /// <summary>Reads the request head, then answers as the service does when an account is over its limits.</summary>
+    private async Task AnswerBusyAsync(NetworkStream stream)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+        {
+            if (await stream.ReadAsync(one, _stop.Token) == 0)
+            {
+                return;
+            }
+
+            head.Add(one[0]);
+        }
+
+        const string body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>";
+        var answer = "HTTP/1.1 503 The server is busy.\r\nx-ms-error-code: ServerBusy\r\nContent-Type: application/xml\r\n"
+            + $"Content-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(answer), _stop.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+    }
+}
