@@ -259,7 +259,7 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
     [Fact]
     public async Task Operations_ThroughDroppedConnections_AreRetriedAndSucceed()
     {
-        await using var proxy = new AzureFaultProxy(azure.Azurite.Port, drop: 2, busy: 0);
+        await using var proxy = new FaultProxy(azure.Azurite.Port, drop: 2, busy: 0);
         var store = await azure.OpenAsync(("ConnectionString", Through(proxy)), ("Retries", "3"));
         var data = AzureTestStream.Bytes(100_000, seed: 9);
 
@@ -270,9 +270,24 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
     }
 
     [Fact]
+    public async Task Put_ConnectionsCutMidUpload_RetriedAndStoredWhole_NoPartialObject()
+    {
+        // Two connections cut after 1 MiB of their request went through: the blocks they carried are sent again.
+        await using var proxy = new FaultProxy(azure.Azurite.Port, drop: 0, busy: 0, cut: 2, cutAfterBytes: 1 << 20);
+        var store = await azure.OpenAsync(("ConnectionString", Through(proxy)), ("Retries", "4"), ("BlockBytes", $"{4 << 20}"), ("Parallelism", "2"));
+        var data = AzureTestStream.Bytes(12 << 20, seed: 12);
+
+        Assert.Equal(PutOutcome.Stored, await store.PutAsync("cut/retried", new MemoryStream(data), null, None));
+
+        Assert.Equal(2, proxy.Spoiled);
+        Assert.Equal(data, await ReadAsync(store, "cut/retried"));
+        Assert.Equal(["cut/retried"], await NamesAsync(store, "cut/"));
+    }
+
+    [Fact]
     public async Task Operations_ServerBusyEveryTime_FailClearlyAfterTheRetries()
     {
-        await using var proxy = new AzureFaultProxy(azure.Azurite.Port, drop: 0, busy: int.MaxValue);
+        await using var proxy = new FaultProxy(azure.Azurite.Port, drop: 0, busy: int.MaxValue);
 
         var error = await Assert.ThrowsAsync<IOException>(() => azure.OpenAsync(("ConnectionString", Through(proxy)), ("Retries", "2")));
 
@@ -297,7 +312,7 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
         return copy.ToArray();
     }
 
-    private string Through(AzureFaultProxy proxy) =>
+    private string Through(FaultProxy proxy) =>
         azure.ConnectionString.Replace($":{azure.Azurite.Port}/", $":{proxy.Port}/", StringComparison.Ordinal);
 
     private static async Task<List<string>> NamesAsync(Dpm.Contracts.Spi.IObjectStore store, string prefix) =>

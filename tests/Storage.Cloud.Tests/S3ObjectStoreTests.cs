@@ -1,3 +1,4 @@
+using Dpm.Tests;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Dpm.Contracts;
@@ -249,4 +250,27 @@ public sealed class S3ObjectStoreTests(S3rverFixture s3, ITestOutputHelper outpu
     {
         public void Report(ProgressReport value) => report(value);
     }
+
+    [Fact]
+    public async Task PutAsync_ConnectionsCutMidUploadAndServiceBusy_RetriedAndStoredWhole_NoPartialObject()
+    {
+        var bucket = S3rverFixture.NewBucket();
+        await using (await s3.OpenAsync(bucket))
+        {
+        }
+
+        // Two connections cut after 1 MiB of their request went through, then two 503 answers: all retried.
+        await using var proxy = new FaultProxy(s3.Emulator.Port, drop: 0, busy: 2, cut: 2, cutAfterBytes: MiB);
+        await using var store = await s3.OpenAsync(bucket, extra: [("ServiceUrl", $"http://127.0.0.1:{proxy.Port}"), ("BlockBytes", $"{5 * MiB}"), ("Parallelism", "2"), ("Retries", "6")]);
+        var data = Data(12 * MiB, seed: 11);
+
+        Assert.Equal(PutOutcome.Stored, await store.PutAsync("data/retried", new MemoryStream(data), null, CancellationToken.None));
+
+        Assert.Equal(4, proxy.Spoiled);
+        await using var direct = await s3.OpenAsync(bucket);
+        await using var read = (await direct.OpenReadAsync("data/retried", CancellationToken.None))!;
+        Assert.Equal(SHA256.HashData(data), await SHA256.HashDataAsync(read));
+        Assert.Equal(["data/retried"], await direct.ListAsync("", CancellationToken.None).Select(o => o.Name).ToListAsync());
+    }
+
 }

@@ -2,14 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Storage.Cloud.Tests;
+namespace Dpm.Tests;
 
 /// <summary>
-/// A TCP proxy in front of a real Azurite that spoils the first connections it is given: it drops them (reset
-/// before any answer, as a broken network does) or answers their request with 503 ServerBusy (as a throttled
-/// account does). Connections after those are passed through untouched.
+/// A TCP proxy in front of a real server (Azurite, s3rver) that spoils the first connections it is given: it
+/// drops them (reset before any answer, as a broken network does), cuts them in the middle of a transfer (reset
+/// after <c>cutAfterBytes</c> bytes of the request went through), or answers their request with 503 (as a
+/// throttled account does). Connections after those are passed through untouched.
 /// </summary>
-public sealed class AzureFaultProxy : IAsyncDisposable
+public sealed class FaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _targetPort;
@@ -17,20 +18,24 @@ public sealed class AzureFaultProxy : IAsyncDisposable
     private readonly Task _accepting;
     private int _dropsLeft;
     private int _busyLeft;
+    private int _cutsLeft;
+    private readonly long _cutAfterBytes;
     private int _spoiled;
 
-    public AzureFaultProxy(int targetPort, int drop, int busy)
+    public FaultProxy(int targetPort, int drop, int busy, int cut = 0, long cutAfterBytes = 1 << 20)
     {
         _targetPort = targetPort;
         _dropsLeft = drop;
         _busyLeft = busy;
+        _cutsLeft = cut;
+        _cutAfterBytes = cutAfterBytes;
         _listener.Start();
         _accepting = AcceptAsync();
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    /// <summary>How many connections were dropped or answered busy so far.</summary>
+    /// <summary>How many connections were dropped, cut or answered busy so far.</summary>
     public int Spoiled => Volatile.Read(ref _spoiled);
 
     private async Task AcceptAsync()
@@ -73,6 +78,12 @@ public sealed class AzureFaultProxy : IAsyncDisposable
 
                 using var target = new TcpClient();
                 await target.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+                if (Interlocked.Decrement(ref _cutsLeft) >= 0)
+                {
+                    await CutAsync(client, target);
+                    return;
+                }
+
                 var upstream = client.GetStream().CopyToAsync(target.GetStream(), _stop.Token);
                 var downstream = target.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
                 await Task.WhenAny(upstream, downstream);
@@ -82,6 +93,30 @@ public sealed class AzureFaultProxy : IAsyncDisposable
                 // a connection the client or the stop ended
             }
         }
+    }
+
+    /// <summary>Passes the request on until <c>cutAfterBytes</c> went through, then resets both sides.</summary>
+    private async Task CutAsync(TcpClient client, TcpClient target)
+    {
+        var downstream = target.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
+        var buffer = new byte[16 * 1024];
+        long passed = 0;
+        while (passed < _cutAfterBytes)
+        {
+            var read = await client.GetStream().ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, _cutAfterBytes - passed)), _stop.Token);
+            if (read == 0)
+            {
+                return; // the request ended before the cut: nothing to spoil
+            }
+
+            await target.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            passed += read;
+        }
+
+        Interlocked.Increment(ref _spoiled);
+        client.Client.LingerState = new LingerOption(true, 0);
+        target.Client.LingerState = new LingerOption(true, 0);
+        _ = downstream;
     }
 
     /// <summary>Reads the request head, then answers as the service does when an account is over its limits.</summary>
