@@ -18,7 +18,7 @@ namespace Dpm.Storage.Cloud;
 /// interrupted upload leaves nothing a reader can see. Every block carries an MD5 the service checks, and the
 /// service client retries transient failures with exponential back-off.
 /// </summary>
-internal sealed class AzureBlobObjectStore : IObjectStore
+internal sealed class AzureBlobObjectStore : IObjectStore, IImmutabilityLock
 {
     private readonly BlobContainerClient _container;
     private readonly CloudStoreOptions _options;
@@ -215,6 +215,57 @@ internal sealed class AzureBlobObjectStore : IObjectStore
         catch (Exception e) when (AzureBlobErrors.IsServiceFailure(e))
         {
             throw _errors.Failure($"delete '{name}'", e);
+        }
+    }
+
+    /// <summary>
+    /// Sets the blob's time-based retention (an unlocked immutability policy) until <paramref name="retainUntil"/>,
+    /// never shortening one already there. It needs a container with version-level immutability; where the
+    /// container (or the service) has none, the answer is <see cref="LockOutcome.NotEnabled"/>.
+    /// </summary>
+    public async ValueTask<LockOutcome> LockAsync(string name, DateTimeOffset retainUntil, CancellationToken cancellationToken)
+    {
+        var blob = Blob(name);
+        if (!await ExistsAsync(name, cancellationToken))
+        {
+            return LockOutcome.NotFound;
+        }
+
+        try
+        {
+            var current = await GetLockAsync(name, cancellationToken);
+            if (current is { } until && until >= retainUntil)
+            {
+                return LockOutcome.Locked;
+            }
+
+            await blob.SetImmutabilityPolicyAsync(new BlobImmutabilityPolicy { ExpiresOn = retainUntil, PolicyMode = BlobImmutabilityPolicyMode.Unlocked }, cancellationToken: cancellationToken);
+            return LockOutcome.Locked;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return LockOutcome.NotFound;
+        }
+        catch (RequestFailedException e) when (e.Status is 400 or 409 or 501)
+        {
+            return LockOutcome.NotEnabled; // no version-level immutability on this container (or in this service)
+        }
+    }
+
+    public async ValueTask<DateTimeOffset?> GetLockAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = await Blob(name).GetPropertiesAsync(cancellationToken: cancellationToken);
+            return properties.Value.ImmutabilityPolicy?.ExpiresOn;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        catch (Exception e) when (AzureBlobErrors.IsServiceFailure(e))
+        {
+            throw _errors.Failure($"read the lock of '{name}'", e);
         }
     }
 

@@ -27,7 +27,7 @@ namespace Dpm.Storage.Cloud;
 /// two writers racing on one name may then both store, the later one replacing the earlier. The storage pool names
 /// objects by their content, so both write the same bytes and nothing is lost either way.
 /// </remarks>
-internal sealed class S3ObjectStore : IObjectStore
+internal sealed class S3ObjectStore : IObjectStore, IImmutabilityLock
 {
     private readonly AmazonS3Client _client;
     private readonly string _bucket;
@@ -258,6 +258,59 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
+    /// <summary>
+    /// Sets the object's S3 Object Lock retention (governance mode) until <paramref name="retainUntil"/>, never
+    /// shortening one already there. It needs a bucket made with Object Lock; where the bucket (or the service)
+    /// has none, the answer is <see cref="LockOutcome.NotEnabled"/>.
+    /// </summary>
+    public async ValueTask<LockOutcome> LockAsync(string name, DateTimeOffset retainUntil, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(name);
+        if (await HeadAsync(key, cancellationToken) is null)
+        {
+            return LockOutcome.NotFound;
+        }
+
+        try
+        {
+            if (await GetLockAsync(name, cancellationToken) is { } until && until >= retainUntil)
+            {
+                return LockOutcome.Locked;
+            }
+
+            await _client.PutObjectRetentionAsync(
+                new PutObjectRetentionRequest
+                {
+                    BucketName = _bucket,
+                    Key = key,
+                    Retention = new ObjectLockRetention { Mode = ObjectLockRetentionMode.Governance, RetainUntilDate = retainUntil.UtcDateTime },
+                },
+                cancellationToken);
+            return LockOutcome.Locked;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed)
+        {
+            return LockOutcome.NotEnabled; // a bucket without Object Lock (InvalidRequest), or a service without it
+        }
+    }
+
+    public async ValueTask<DateTimeOffset?> GetLockAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _client.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = _bucket, Key = KeyOf(name) }, cancellationToken);
+            return response.Retention?.RetainUntilDate is { } until ? new DateTimeOffset(until.ToUniversalTime(), TimeSpan.Zero) : null;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed)
+        {
+            return null; // no such object, no retention on it, or no Object Lock here
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure($"can't read the lock of '{name}'", e);
+        }
+    }
+
     /// <summary>S3 has no capacity to report: a bucket grows without bound (quotas, if any, are billing's business).</summary>
     public ValueTask<StorageSpace> GetSpaceAsync(CancellationToken cancellationToken)
     {
@@ -299,6 +352,10 @@ internal sealed class S3ObjectStore : IObjectStore
         catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
         {
             throw new InvalidOperationException($"the S3 service at {Endpoint} refused access to the bucket '{_bucket}' ({(int)e.StatusCode}): check the access key and secret key and the bucket's policy", e);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure("can't open the bucket", e); // a busy (503) or failing service, after the retries
         }
         catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException)
         {
@@ -537,5 +594,5 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     private IOException Failure(string what, AmazonServiceException e) =>
-        new($"{what} in the S3 bucket '{_bucket}' at {Endpoint}: {e.Message}", e);
+        new($"{what} in the S3 bucket '{_bucket}' at {Endpoint}: the service answered {(int)e.StatusCode} {e.ErrorCode} (after the retries): {e.Message}", e);
 }

@@ -39,6 +39,7 @@ public sealed class DisasterRecoveryTests
                 Assert.Null(copied.Problem);
                 Assert.Equal(2, copied.Value!.RecoveryPointsCopied);
                 Assert.True(copied.Value.BytesCopied > 3 << 20);
+                Assert.Equal(0, copied.Value.ObjectsLocked); // neither a folder nor the emulators can lock: the copy goes on unlocked
                 Assert.Equal((0, 0), (again.Value!.RecoveryPointsCopied, again.Value.ObjectsCopied));
                 File.Copy(Path.Combine(server.DataDirectory, "pool.key"), Path.Combine(keep, "pool.key"));
             } // the server and its whole data directory (pool, catalog) are gone

@@ -270,6 +270,18 @@ public sealed class AzureBlobObjectStoreTests(AzureEmulatorFixture azure, ITestO
     }
 
     [Fact]
+    public async Task Lock_ServiceWithoutImmutability_SaysNotEnabled_AndPretendsNothing()
+    {
+        var store = await azure.OpenAsync();
+        await store.PutAsync("manifests/p1", new MemoryStream([1, 2, 3]), null, None);
+        var locks = Assert.IsAssignableFrom<Dpm.Contracts.Spi.IImmutabilityLock>(store);
+
+        Assert.Equal(LockOutcome.NotEnabled, await locks.LockAsync("manifests/p1", DateTimeOffset.UtcNow.AddDays(30), None));
+        Assert.Equal(LockOutcome.NotFound, await locks.LockAsync("manifests/none", DateTimeOffset.UtcNow.AddDays(30), None));
+        Assert.Null(await locks.GetLockAsync("manifests/p1", None));
+    }
+
+    [Fact]
     public async Task Put_ConnectionsCutMidUpload_RetriedAndStoredWhole_NoPartialObject()
     {
         // Two connections cut after 1 MiB of their request went through: the blocks they carried are sent again.

@@ -273,4 +273,38 @@ public sealed class S3ObjectStoreTests(S3rverFixture s3, ITestOutputHelper outpu
         Assert.Equal(["data/retried"], await direct.ListAsync("", CancellationToken.None).Select(o => o.Name).ToListAsync());
     }
 
+
+    [Fact]
+    public async Task LockAsync_ServiceWithoutObjectLock_SaysNotEnabled_AndPretendsNothing()
+    {
+        await using var store = await s3.OpenAsync(S3rverFixture.NewBucket());
+        await store.PutAsync("manifests/p1", new MemoryStream([1, 2, 3]), null, CancellationToken.None);
+        var locks = Assert.IsAssignableFrom<IImmutabilityLock>(store);
+
+        Assert.Equal(LockOutcome.NotEnabled, await locks.LockAsync("manifests/p1", DateTimeOffset.UtcNow.AddDays(30), CancellationToken.None));
+        Assert.Equal(LockOutcome.NotFound, await locks.LockAsync("manifests/none", DateTimeOffset.UtcNow.AddDays(30), CancellationToken.None));
+        Assert.Null(await locks.GetLockAsync("manifests/p1", CancellationToken.None));
+    }
+
+
+    [Fact]
+    public async Task ServiceBusyEveryTime_ClearErrorAfterTheRetries_AndNothingStoredIsLost()
+    {
+        var bucket = S3rverFixture.NewBucket();
+        await using var direct = await s3.OpenAsync(bucket);
+        var kept = Data(2 * MiB, seed: 13);
+        await direct.PutAsync("data/kept", new MemoryStream(kept), null, CancellationToken.None);
+        await using var proxy = new FaultProxy(s3.Emulator.Port, drop: 0, busy: int.MaxValue);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => s3.OpenAsync(bucket, extra: [("ServiceUrl", $"http://127.0.0.1:{proxy.Port}"), ("Retries", "2")]));
+
+        output.WriteLine(error.Message);
+        Assert.Contains(bucket, error.Message, StringComparison.Ordinal);
+        Assert.Contains("503", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(S3rverFixture.Secret, error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(3, proxy.Spoiled); // the first try and two retries
+        await using var read = (await direct.OpenReadAsync("data/kept", CancellationToken.None))!;
+        Assert.Equal(SHA256.HashData(kept), await SHA256.HashDataAsync(read));
+    }
+
 }
