@@ -29,7 +29,7 @@ fi
 # The object storage emulators the cloud tests run against (Azurite, s3rver), from npm.
 node_dir=/var/cache/dpm-tests/node
 if ! command -v npm >/dev/null; then # Debian's nodejs comes without npm; other builds of nodejs carry their own
-  { apt-get install -y -qq npm; } >>"$results/apt.log" 2>&1 || { tail -n 30 "$results/apt.log"; finish 0 1; }
+  { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm; } >>"$results/apt.log" 2>&1 || { tail -n 30 "$results/apt.log"; finish 0 1; }
 fi
 if [ ! -x "$node_dir/node_modules/.bin/azurite-blob" ] || [ ! -x "$node_dir/node_modules/.bin/s3rver" ]; then
   echo "installing azurite and s3rver from npm"
