@@ -67,6 +67,31 @@ public sealed class DisasterRecoveryTests
         }
     }
 
+    [Fact]
+    public async Task CloudCopy_OnlyTheNamedGroupsPointsGo()
+    {
+        await using var copyTarget = await CopyTarget.StartAsync("disk");
+        await using var server = await RunningServer.StartAsync(
+            settings: [RunningServer.Unscheduled, .. copyTarget.Settings("CloudCopy"), "--Dpm:CloudCopy:Groups:0=Finance", "--Dpm:CloudCopy:RetentionDays=365"], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var client = new DpmManagementClient(new HttpClient { BaseAddress = new Uri(server.Url) });
+        var ids = new Dictionary<string, string>();
+        foreach (var group in new[] { "Finance", "Scratch" })
+        {
+            var data = Directory.CreateDirectory(Path.Combine(server.Root, group)).FullName;
+            File.WriteAllText(Path.Combine(data, "file.txt"), group);
+            Assert.Null((await client.CreateProtectionGroupAsync(
+                new NewProtectionGroupDto { Name = group, Policy = new ProtectionPolicyDto { SynchronizationMinutes = null, RecoveryPointTimes = ["Daily 03:00"] } }, CancellationToken.None)).Problem);
+            Assert.Null((await client.AddToProtectionGroupAsync(group, new GroupMemberDto { DataSourceId = "folder:" + data }, CancellationToken.None)).Problem);
+            ids[group] = (await client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + data }, CancellationToken.None)).Value!.RecoveryPoint.Id;
+        }
+
+        var copied = (await client.CopyToCloudAsync(CancellationToken.None)).Value!;
+
+        Assert.Equal(1, copied.RecoveryPointsCopied);
+        var manifests = Directory.EnumerateFiles(Path.Combine(copyTarget.Folder, "manifests"), "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Equal([ids["Finance"]], manifests);
+    }
+
     public static TheoryData<string> Clouds => ["azure", "s3"];
 
     [Theory]
@@ -117,6 +142,8 @@ public sealed class DisasterRecoveryTests
         private CloudEmulator? _emulator;
 
         private CopyTarget(string kind) => _kind = kind;
+
+        public string Folder => _folder;
 
         public static async Task<CopyTarget> StartAsync(string kind)
         {

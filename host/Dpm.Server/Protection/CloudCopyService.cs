@@ -17,6 +17,9 @@ public sealed class CloudCopyOptions
 
     /// <summary>How long a recovery point stays in the copy after it was made (and is locked there, where the store can lock).</summary>
     public int RetentionDays { get; set; } = 90;
+
+    /// <summary>The protection groups whose recovery points go to the copy; none named: every point of the pool.</summary>
+    public List<string> Groups { get; set; } = [];
 }
 
 /// <summary>
@@ -92,7 +95,13 @@ internal sealed partial class CloudCopyService(
         var retention = TimeSpan.FromDays(options.Value.RetentionDays);
         await using var context = catalog.Open();
         var points = await context.RecoveryPoints.Where(p => p.Copies.Any(c => c.Location == CopyLocation.Disk && c.Target == pools.Location)).ToListAsync(cancellationToken);
-        var missing = points.Where(p => !p.Copies.Any(c => c.Location == CopyLocation.Cloud && c.Target == target.Location)).ToList();
+        var groups = options.Value.Groups;
+        var members = groups.Count == 0
+            ? null
+            : (await context.ProtectionGroups.Where(g => groups.Contains(g.Name)).SelectMany(g => g.Members).Select(m => new { m.ComputerName, m.Id }).ToListAsync(cancellationToken))
+                .Select(m => (m.ComputerName, m.Id)).ToHashSet();
+        var missing = points.Where(p => !p.Copies.Any(c => c.Location == CopyLocation.Cloud && c.Target == target.Location)
+            && (members is null || members.Contains((p.ComputerName, p.DataSourceId)))).ToList();
         var manifests = new List<Dpm.Storage.Manifests.RecoveryPointManifest>();
         foreach (var point in missing)
         {
