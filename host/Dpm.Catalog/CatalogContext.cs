@@ -23,6 +23,8 @@ public abstract class CatalogContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<LicenceConsumption> LicenceConsumption => Set<LicenceConsumption>();
 
+    public DbSet<AttachToken> AttachTokens => Set<AttachToken>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -68,6 +70,7 @@ public abstract class CatalogContext(DbContextOptions options) : DbContext(optio
         });
 
         modelBuilder.Entity<LicenceConsumption>().HasKey(l => new { l.ComputerName, l.Tier });
+        modelBuilder.Entity<AttachToken>().HasIndex(t => t.ComputerName);
     }
 
     /// <summary>The SQL condition of the unique index on active alerts.</summary>

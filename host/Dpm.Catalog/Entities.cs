@@ -10,6 +10,29 @@ public sealed class Computer
     public string? AgentVersion { get; set; }
 
     public DateTimeOffset? LastHeartbeat { get; set; }
+
+    /// <summary>The SHA-256 thumbprint of the client certificate its agent was given at attach (the only one accepted).</summary>
+    public string? CertificateThumbprint { get; set; }
+
+    /// <summary>When its agent was removed: from then on its certificate is refused.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>A one-time token that lets an agent attach as a computer: it expires, and it works once.</summary>
+public sealed class AttachToken
+{
+    public required string Id { get; set; }
+
+    public required string ComputerName { get; set; }
+
+    /// <summary>SHA-256 of the token's secret (hex); the secret itself is never stored.</summary>
+    public required string SecretHash { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public DateTimeOffset? UsedAt { get; set; }
 }
 
 /// <summary>A protection group: data sources protected together under one policy.</summary>

@@ -72,6 +72,35 @@ namespace Dpm.Catalog.Migrations.Postgres
                     b.ToTable("Alerts");
                 });
 
+            modelBuilder.Entity("Dpm.Catalog.AttachToken", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ComputerName")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ComputerName");
+
+                    b.ToTable("AttachTokens");
+                });
+
             modelBuilder.Entity("Dpm.Catalog.Computer", b =>
                 {
                     b.Property<string>("Name")
@@ -83,7 +112,13 @@ namespace Dpm.Catalog.Migrations.Postgres
                     b.Property<DateTimeOffset>("AttachedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("CertificateThumbprint")
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset?>("LastHeartbeat")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Name");

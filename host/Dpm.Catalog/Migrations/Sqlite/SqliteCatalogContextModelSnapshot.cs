@@ -66,6 +66,35 @@ namespace Dpm.Catalog.Migrations.Sqlite
                     b.ToTable("Alerts");
                 });
 
+            modelBuilder.Entity("Dpm.Catalog.AttachToken", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ComputerName")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ComputerName");
+
+                    b.ToTable("AttachTokens");
+                });
+
             modelBuilder.Entity("Dpm.Catalog.Computer", b =>
                 {
                     b.Property<string>("Name")
@@ -77,7 +106,13 @@ namespace Dpm.Catalog.Migrations.Sqlite
                     b.Property<long>("AttachedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("CertificateThumbprint")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("LastHeartbeat")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Name");
