@@ -150,7 +150,7 @@ public sealed class ClusterTests : IDisposable
             Path.Combine(AppContext.BaseDirectory, "Dpm.Server.dll"), "--urls", url,
             $"--Dpm:DataDirectory={Path.Combine(_root, name)}", $"--Dpm:Plugins:Directory={plugins}",
             $"--Dpm:Pool:Path={Path.Combine(_root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(_root, "pool.key")}",
-            $"--Dpm:Catalog:ServerName={name}", .. settings,
+            $"--Dpm:Catalog:ServerName={name}", "--Dpm:Agents:Url=https://127.0.0.1:0", .. settings,
         ];
         foreach (var arg in args)
         {

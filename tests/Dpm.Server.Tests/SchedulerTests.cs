@@ -266,7 +266,7 @@ public sealed class SchedulerTests
     /// <summary>Waits until no trigger is due on the fake clock and no fire is running, so that nothing more happens until the clock moves.</summary>
     private static async Task WaitUntilNothingIsDueAsync(RunningServer server, TimeProvider clock)
     {
-        var scheduler = await server.App.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        var scheduler = server.App.Services.GetRequiredKeyedService<IScheduler>(server.SchedulerName);
         using var deadline = new CancellationTokenSource(Deadline);
         while (true)
         {

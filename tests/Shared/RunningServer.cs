@@ -28,6 +28,9 @@ public sealed class RunningServer : IAsyncDisposable
 
     public string Root { get; }
 
+    /// <summary>This server's own schedule name: servers in one test process must not share one.</summary>
+    public string SchedulerName => "test-" + Path.GetFileName(Root);
+
     public string DataDirectory => Path.Combine(Root, "data");
 
     public string PluginsDirectory => Path.Combine(Root, "plugins");
@@ -76,7 +79,7 @@ public sealed class RunningServer : IAsyncDisposable
     {
         var trust = LicenceTrust.FromPem(_issuer.ExportSubjectPublicKeyInfoPem());
         App = DpmServer.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning", .. _settings],
+            ["--urls", "http://127.0.0.1:0", $"--Dpm:DataDirectory={DataDirectory}", $"--Dpm:Plugins:Directory={PluginsDirectory}", "--Logging:LogLevel:Default=Warning", "--Dpm:Agents:Url=https://127.0.0.1:0", $"--Dpm:Scheduler:Name={SchedulerName}", .. _settings],
             builder =>
             {
                 builder.Services.AddSingleton(trust);

@@ -19,7 +19,7 @@ namespace Dpm.Server.Scheduling;
 /// data source (another trigger's catch-up, a manual one) is skipped, so a restart after a long stop gives one
 /// catch-up run per data source.
 /// </remarks>
-internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, CatalogHost catalog, CloudCopyService cloudCopy, TimeProvider time, ILogger<ProtectionScheduler> logger) : IHostedService, IDisposable
+internal sealed partial class ProtectionScheduler(IScheduler scheduler, CatalogHost catalog, CloudCopyService cloudCopy, TimeProvider time, ILogger<ProtectionScheduler> logger) : IHostedService, IDisposable
 {
     public const string SynchronizationGroup = "synchronization";
     public const string MaintenanceGroup = "maintenance";
@@ -46,7 +46,6 @@ internal sealed partial class ProtectionScheduler(ISchedulerFactory factory, Cat
         await _planning.WaitAsync(cancellationToken);
         try
         {
-            var scheduler = await factory.GetScheduler(cancellationToken);
             List<ProtectionGroup> groups;
             HashSet<(string, string)> withPoints;
             await using (var context = catalog.Open())

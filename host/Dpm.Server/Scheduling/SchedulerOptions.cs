@@ -5,6 +5,12 @@ public sealed class SchedulerOptions
 {
     public const string Section = "Dpm:Scheduler";
 
+    /// <summary>
+    /// The schedule's name in the job store: every server of a cluster uses the same (the default); servers that
+    /// share a process (tests) need one each.
+    /// </summary>
+    public string Name { get; set; } = "dpm";
+
     /// <summary>Whether this server runs scheduled jobs at all.</summary>
     public bool Enabled { get; set; } = true;
 

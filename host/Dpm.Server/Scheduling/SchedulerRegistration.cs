@@ -19,7 +19,7 @@ internal static class SchedulerRegistration
             throw new InvalidOperationException("a clustered schedule needs the catalog on PostgreSQL (Dpm:Catalog:Provider=Postgres); SQLite is one server's file");
         }
 
-        services.AddQuartz(q =>
+        services.AddQuartz(options.Name, q =>
         {
             q.UsePersistentStore(store =>
             {
@@ -40,10 +40,10 @@ internal static class SchedulerRegistration
                 }
             });
         });
-        services.AddSingleton<ProtectionScheduler>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProtectionScheduler>(sp, sp.GetRequiredKeyedService<IScheduler>(options.Name)));
         if (options.Enabled)
         {
-            services.AddQuartzHostedService(o => o.WaitForJobsToComplete = false);
+            services.AddQuartzHostedService(options.Name, o => o.WaitForJobsToComplete = false);
             services.AddHostedService(sp => sp.GetRequiredService<ProtectionScheduler>());
         }
 
