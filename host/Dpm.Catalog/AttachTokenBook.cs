@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Dpm.Management;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Catalog;
@@ -19,8 +20,6 @@ public sealed record AttachRedemption(string? ComputerName, string? Problem)
 /// </summary>
 public sealed class AttachTokenBook(Func<CatalogContext> open, TimeProvider time)
 {
-    public const string Scheme = "dpm-attach";
-
     /// <summary>Makes a token that attaches <paramref name="computerName"/> until <paramref name="lifetime"/> from now.</summary>
     public async Task<string> IssueAsync(string computerName, TimeSpan lifetime, string authorityPin, CancellationToken cancellationToken)
     {
@@ -33,15 +32,15 @@ public sealed class AttachTokenBook(Func<CatalogContext> open, TimeProvider time
         await using var catalog = open();
         catalog.AttachTokens.Add(new AttachToken { Id = id, ComputerName = computerName, SecretHash = Hash(secret), CreatedAt = now, ExpiresAt = now + lifetime });
         await catalog.SaveChangesAsync(cancellationToken);
-        return $"{Scheme}.{id}.{secret}.{authorityPin}";
+        return AttachTokenFormat.Format(id, secret, authorityPin);
     }
 
     /// <summary>Uses a token up: the computer it attaches, or the reason it can't (malformed, unknown or forged, expired, used).</summary>
     public async Task<AttachRedemption> RedeemAsync(string token, CancellationToken cancellationToken)
     {
-        if (Parse(token) is not { } parts)
+        if (AttachTokenFormat.Parse(token) is not { } parts)
         {
-            return new(null, $"this is not an attach token (they look like {Scheme}.ID.SECRET.PIN)");
+            return new(null, $"this is not an attach token (they look like {AttachTokenFormat.Scheme}.ID.SECRET.PIN)");
         }
 
         await using var catalog = open();
@@ -65,13 +64,6 @@ public sealed class AttachTokenBook(Func<CatalogContext> open, TimeProvider time
         // Used up in one conditional update: of two redeeming it at once, one changes the row and wins.
         var won = await catalog.AttachTokens.Where(t => t.Id == parts.Id && t.UsedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), cancellationToken);
         return won == 1 ? new(row.ComputerName, null) : new(null, "the attach token was used already: ask for a new one");
-    }
-
-    /// <summary>The parts of a token, or null when it isn't one.</summary>
-    public static (string Id, string Secret, string Pin)? Parse(string? token)
-    {
-        var parts = (token ?? "").Trim().Split('.');
-        return parts is [Scheme, { Length: 16 } id, { Length: > 0 } secret, { Length: 64 } pin] ? (id, secret, pin) : null;
     }
 
     private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));

@@ -82,6 +82,15 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<CloudCopyResult>> CopyToCloudAsync(CancellationToken cancellationToken) =>
         SendAsync<CloudCopyResult>(new HttpRequestMessage(HttpMethod.Post, "api/cloud-copy"), cancellationToken);
 
+    public Task<ApiResult<AttachTokenInfo>> IssueAttachTokenAsync(string computerName, CancellationToken cancellationToken) =>
+        SendAsync<AttachTokenInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/agents/{Uri.EscapeDataString(computerName)}/attach-token"), cancellationToken);
+
+    public Task<ApiResult<IReadOnlyList<AgentInfo>>> GetAgentsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<AgentInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/agents"), cancellationToken);
+
+    public Task<ApiResult<AgentInfo>> RemoveAgentAsync(string computerName, CancellationToken cancellationToken) =>
+        SendAsync<AgentInfo>(new HttpRequestMessage(HttpMethod.Delete, $"api/agents/{Uri.EscapeDataString(computerName)}"), cancellationToken);
+
     public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
 

@@ -1,6 +1,7 @@
 using Dpm.Core.Hosting;
 using Dpm.Core.Licensing;
 using Dpm.Management;
+using Dpm.Server.Agents;
 using Dpm.Server.Health;
 using Dpm.Server.Licensing;
 using Dpm.Server.Protection;
@@ -36,6 +37,9 @@ public static class DpmServer
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunningJobs>());
         builder.Services.AddSingleton<ProtectionService>();
+        builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section));
+        builder.Services.AddSingleton<AgentListener>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AgentListener>());
         builder.Services.AddDpmScheduler(builder.Configuration);
         builder.Services.AddSingleton<ProtectionGroupService>();
         builder.Services.Replace(ServiceDescriptor.Singleton<ILicenceConsumptionStore, CatalogConsumptionStore>()); // consumption lives in the catalog

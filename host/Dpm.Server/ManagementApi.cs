@@ -4,8 +4,10 @@ using Dpm.Core.Hosting;
 using Dpm.Core.Licensing;
 using Dpm.Core.Plugins;
 using Dpm.Management;
+using Dpm.Server.Agents;
 using Dpm.Server.Protection;
 using Dpm.Server.Scheduling;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Dpm.Server;
@@ -123,6 +125,41 @@ internal static class ManagementApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Asks for a queued or running job to be cancelled, whichever server of the catalog runs it; a job that ended is refused");
 
+        api.MapPost("/agents/{name}/attach-token", async (string name, AgentListener agents, IOptions<AgentOptions> options, TimeProvider time, CancellationToken ct) =>
+            {
+                if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Any(c => char.IsControl(c) || c is '/' or ','))
+                {
+                    return Results.Problem(title: "bad request", detail: $"'{name}' is not a computer name", statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                var lifetime = TimeSpan.FromMinutes(options.Value.TokenLifetimeMinutes);
+                var token = await agents.Tokens.IssueAsync(name, lifetime, agents.Authority.Pin, ct);
+                return Results.Ok(new AttachTokenInfo(name, token, time.GetUtcNow() + lifetime, agents.Url));
+            })
+            .Produces<AttachTokenInfo>()
+            .WithSummary("A one-time token for the agent of a computer to attach with (dpm-agent attach --server URL --token T); it expires and works once");
+        api.MapDelete("/agents/{name}", async (string name, CatalogHost catalog, TimeProvider time, CancellationToken ct) =>
+            {
+                await using var context = catalog.Open();
+                if (await context.Computers.FindAsync([name], ct) is not { CertificateThumbprint: not null } computer)
+                {
+                    return Results.Problem(title: "not found", detail: $"no agent of '{name}' is attached", statusCode: StatusCodes.Status404NotFound);
+                }
+
+                computer.RevokedAt = time.GetUtcNow();
+                await context.SaveChangesAsync(ct);
+                return Results.Ok(new AgentInfo(computer.Name, false, true, computer.AgentVersion, computer.LastHeartbeat, computer.CertificateThumbprint));
+            })
+            .Produces<AgentInfo>()
+            .WithSummary("Removes a computer's agent: its certificate is refused from now on (its recovery points stay)");
+        api.MapGet("/agents", async (CatalogHost catalog, CancellationToken ct) =>
+            {
+                await using var context = catalog.Open();
+                var computers = await context.Computers.AsNoTracking().Where(c => c.CertificateThumbprint != null).ToListAsync(ct);
+                return computers.OrderBy(c => c.Name, StringComparer.Ordinal)
+                    .Select(c => new AgentInfo(c.Name, c.RevokedAt is null, c.RevokedAt is not null, c.AgentVersion, c.LastHeartbeat, c.CertificateThumbprint)).ToList();
+            })
+            .WithSummary("Attached agents: version, last heartbeat, certificate");
         api.MapPost("/cloud-copy", async (CloudCopyService copy, CancellationToken ct) => ToResult(await copy.RunAsync(ct)))
             .Produces<CloudCopyResult>()
             .WithSummary("Copies every recovery point not yet in the long-term cloud copy there (locked for its time there where the store can lock), and removes those whose time is over");

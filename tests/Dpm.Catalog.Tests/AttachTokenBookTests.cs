@@ -21,7 +21,7 @@ public abstract class AttachTokenBookTests<TDatabases>(TDatabases databases) : C
         var again = await Tokens.RedeemAsync(token, CancellationToken.None);
 
         Assert.StartsWith("dpm-attach.", token, StringComparison.Ordinal);
-        Assert.Equal(Pin, AttachTokenBook.Parse(token)!.Value.Pin);
+        Assert.Equal(Pin, Dpm.Management.AttachTokenFormat.Parse(token)!.Value.Pin);
         Assert.Equal("fileserver1", first.ComputerName);
         Assert.False(again.Succeeded);
         Assert.Contains("was used already", again.Problem, StringComparison.Ordinal);
@@ -49,7 +49,7 @@ public abstract class AttachTokenBookTests<TDatabases>(TDatabases databases) : C
     public async Task Token_AlteredOrMadeUp_Refused_AndTheRealOneStillWorks(string alteration)
     {
         var token = await Tokens.IssueAsync("db1", TimeSpan.FromHours(1), Pin, CancellationToken.None);
-        var (id, secret, pin) = AttachTokenBook.Parse(token)!.Value;
+        var (id, secret, pin) = Dpm.Management.AttachTokenFormat.Parse(token)!.Value;
         var forged = alteration switch
         {
             "secret" => $"dpm-attach.{id}.{(secret[0] == 'A' ? 'B' : 'A')}{secret[1..]}.{pin}",

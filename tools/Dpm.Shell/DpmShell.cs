@@ -30,6 +30,7 @@ public static class DpmShell
             PluginCommands.Create(context),
             LicenceCommands.Create(context),
             PoolCommands.Create(context),
+            AgentCommands.Create(context),
             ProtectionGroupCommands.Create(context),
         };
         foreach (var command in ProtectionCommands.Create(context).Concat(CatalogCommands.Create(context)))

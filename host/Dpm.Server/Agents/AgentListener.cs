@@ -1,0 +1,164 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Dpm.Catalog;
+using Dpm.Core.Hosting;
+using Dpm.Management;
+using Dpm.Server.Protection;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dpm.Server.Agents;
+
+/// <summary>Where agents reach the server.</summary>
+public sealed class AgentOptions
+{
+    public const string Section = "Dpm:Agents";
+
+    /// <summary>The agents' address (HTTPS, mutual TLS): a loopback or interface address and a port; 0 picks a free port.</summary>
+    public string Url { get; set; } = "https://127.0.0.1:5719";
+
+    /// <summary>How long an attach token works.</summary>
+    public int TokenLifetimeMinutes { get; set; } = 60;
+}
+
+/// <summary>
+/// The agents' endpoint: a Kestrel of its own on <see cref="AgentOptions.Url"/>, TLS with a certificate from the
+/// server's authority. Attaching (with a one-time token) is the one call without a client certificate; every
+/// other call must present the certificate this server gave that computer's agent, not revoked since.
+/// </summary>
+internal sealed partial class AgentListener(
+    IOptions<AgentOptions> options, IOptions<DpmHostOptions> host, CatalogHost catalog, TimeProvider time, ILoggerFactory logging, ILogger<AgentListener> logger)
+    : IHostedService, IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public CertificateAuthority Authority { get; private set; } = null!;
+
+    /// <summary>The address agents use, once listening (the real port when 0 was asked for).</summary>
+    public string Url { get; private set; } = "";
+
+    public AttachTokenBook Tokens => new(catalog.Open, time);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Authority = CertificateAuthority.LoadOrCreate(Path.Combine(host.Value.DataDirectory, "agents"), host.Value.ComputerName, time);
+        var uri = new Uri(options.Value.Url);
+        var serverCertificate = Authority.IssueServerCertificate(["localhost", "127.0.0.1", host.Value.ComputerName, uri.Host]);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(logging);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(uri.Host == "localhost" ? "127.0.0.1" : uri.Host), uri.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = serverCertificate,
+            ServerCertificateChain = [Authority.Certificate],
+            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+            ClientCertificateValidation = (_, _, _) => true, // checked per call below: attaching has no certificate yet
+        })));
+        _app = builder.Build();
+        _app.MapGet("/agent/authority", () => Results.Text(Authority.Certificate.ExportCertificatePem(), "application/x-pem-file")); // public: an agent checks it against its token's pin
+        _app.MapPost("/agent/attach", AttachAsync);
+        _app.MapPost("/agent/heartbeat", HeartbeatAsync);
+        await _app.StartAsync(cancellationToken);
+        Url = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        Listening(logger, Url);
+    }
+
+    private async Task<IResult> AttachAsync(AttachRequest request, CancellationToken cancellationToken)
+    {
+        var redeemed = await Tokens.RedeemAsync(request.Token, cancellationToken);
+        if (!redeemed.Succeeded)
+        {
+            return Results.Problem(title: "attach refused", detail: redeemed.Problem, statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        X509Certificate2 issued;
+        try
+        {
+            issued = Authority.IssueClientCertificate(PemEncoding.Find(request.CertificateRequestPem) is var pem ? Convert.FromBase64String(request.CertificateRequestPem[pem.Base64Data]) : [], redeemed.ComputerName!);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            return Results.Problem(title: "attach refused", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        using (issued)
+        {
+            await using var context = catalog.Open();
+            var computer = await context.Computers.FindAsync([redeemed.ComputerName!], cancellationToken);
+            if (computer is null)
+            {
+                computer = context.Computers.Add(new Computer { Name = redeemed.ComputerName!, AttachedAt = time.GetUtcNow() }).Entity;
+            }
+
+            computer.AttachedAt = time.GetUtcNow();
+            computer.CertificateThumbprint = issued.GetCertHashString(HashAlgorithmName.SHA256);
+            computer.RevokedAt = null;
+            await context.SaveChangesAsync(cancellationToken);
+            return Results.Ok(new AttachResponse(redeemed.ComputerName!, issued.ExportCertificatePem(), Authority.Certificate.ExportCertificatePem()));
+        }
+    }
+
+    private async Task<IResult> HeartbeatAsync(HttpContext http, AgentHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        var (computer, problem) = await IdentifyAsync(http, cancellationToken);
+        if (computer is null)
+        {
+            return Results.Problem(title: "refused", detail: problem, statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        await using var context = catalog.Open();
+        var row = await context.Computers.SingleAsync(c => c.Name == computer, cancellationToken);
+        row.LastHeartbeat = time.GetUtcNow();
+        row.AgentVersion = heartbeat.Version;
+        await context.SaveChangesAsync(cancellationToken);
+        return Results.Ok(new AgentInfo(row.Name, true, false, row.AgentVersion, row.LastHeartbeat, row.CertificateThumbprint));
+    }
+
+    /// <summary>
+    /// The computer a call comes from: its client certificate must be from this server's authority, in its time,
+    /// and the very one its agent was given at its latest attach, not revoked since.
+    /// </summary>
+    private async Task<(string? Computer, string? Problem)> IdentifyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var certificate = await http.Connection.GetClientCertificateAsync(cancellationToken);
+        var (computer, problem) = Authority.Validate(certificate);
+        if (computer is null)
+        {
+            return (null, problem);
+        }
+
+        await using var context = catalog.Open();
+        var row = await context.Computers.AsNoTracking().SingleOrDefaultAsync(c => c.Name == computer, cancellationToken);
+        if (row?.RevokedAt is { } revoked)
+        {
+            return (null, $"the agent of {computer} was removed at {revoked:u}: attach it again to use it");
+        }
+
+        return row?.CertificateThumbprint == certificate!.GetCertHashString(HashAlgorithmName.SHA256)
+            ? (computer, null)
+            : (null, $"this certificate of {computer} was replaced by a later attach");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        Authority?.Dispose();
+    }
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Agents connect at {Url} (mutual TLS; attach with a one-time token)")]
+    private static partial void Listening(ILogger logger, string url);
+}
