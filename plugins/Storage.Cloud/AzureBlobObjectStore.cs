@@ -177,7 +177,7 @@ internal sealed class AzureBlobObjectStore : IObjectStore, IImmutabilityLock
 
     public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        AzureBlobNames.ValidatePrefix(prefix);
+        CloudObjectNames.ValidatePrefix(prefix);
         var pages = _container.GetBlobsAsync(new GetBlobsOptions { Prefix = _options.Prefix + prefix }, cancellationToken).AsPages();
         await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
         while (true)
@@ -280,7 +280,7 @@ internal sealed class AzureBlobObjectStore : IObjectStore, IImmutabilityLock
 
     private BlockBlobClient Blob(string name)
     {
-        AzureBlobNames.Validate(name);
+        CloudObjectNames.Validate(name);
         return _container.GetBlockBlobClient(_options.Prefix + name);
     }
 

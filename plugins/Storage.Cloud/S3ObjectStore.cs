@@ -209,7 +209,7 @@ internal sealed class S3ObjectStore : IObjectStore, IImmutabilityLock
     /// </remarks>
     public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        S3ObjectNames.ValidatePrefix(prefix);
+        CloudObjectNames.ValidatePrefix(prefix);
         var request = new ListObjectsRequest { BucketName = _bucket, Prefix = _prefix + prefix, MaxKeys = ListPageSize };
         while (true)
         {
@@ -331,7 +331,7 @@ internal sealed class S3ObjectStore : IObjectStore, IImmutabilityLock
 
     private string KeyOf(string name)
     {
-        S3ObjectNames.Validate(name);
+        CloudObjectNames.Validate(name);
         return _prefix + name;
     }
 

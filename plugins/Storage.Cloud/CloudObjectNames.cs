@@ -4,9 +4,10 @@ namespace Dpm.Storage.Cloud;
 
 /// <summary>
 /// Object names as the store contract has them: '/'-separated segments of [A-Za-z0-9._-], no empty, "." or ".."
-/// segment, at most 512 characters. A bad name is a bug in the caller, so it throws.
+/// segment, at most 512 characters, so that a name with a store's prefix is always a plain blob name or S3 key.
+/// A bad name is a bug in the caller, so it throws.
 /// </summary>
-internal static class AzureBlobNames
+internal static class CloudObjectNames
 {
     public const int MaxLength = 512;
 
