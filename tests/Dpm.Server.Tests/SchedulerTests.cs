@@ -28,17 +28,17 @@ public sealed class SchedulerTests
         var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local); // a recovery point time the test doesn't reach
         await CreateGroupAsync(client, "Finance", 15, $"Daily {farOff:HH:mm}", "folder:" + data);
 
-        var jobs = await WaitForJobsAsync(client, 1);
+        var jobs = await WaitForJobsAsync(client, 1, clock);
         Assert.Equal(("ReplicaCreation", "Succeeded"), (jobs[0].Type, jobs[0].State));
 
         File.AppendAllText(Path.Combine(data, "ledger.txt"), "\nfirst entry");
         clock.Advance(TimeSpan.FromMinutes(15));
-        jobs = await WaitForJobsAsync(client, 2);
+        jobs = await WaitForJobsAsync(client, 2, clock);
         Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
 
         File.WriteAllText(Path.Combine(data, "invoice.txt"), "42");
         clock.Advance(TimeSpan.FromMinutes(15));
-        jobs = await WaitForJobsAsync(client, 3);
+        jobs = await WaitForJobsAsync(client, 3, clock);
         Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
         await WaitUntilNothingIsDueAsync(server, clock);
 
@@ -60,7 +60,7 @@ public sealed class SchedulerTests
         // A recovery point time two hours on, so the downtime misses it as well as eight synchronizations.
         var twoHoursOn = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(2), TimeZoneInfo.Local);
         await CreateGroupAsync(client, "Sales", 15, $"Daily {twoHoursOn:HH:mm}", "folder:" + data);
-        await WaitForJobsAsync(client, 1);
+        await WaitForJobsAsync(client, 1, clock);
         await WaitUntilNothingIsDueAsync(server, clock);
 
         await server.RestartAsync(() =>
@@ -70,14 +70,14 @@ public sealed class SchedulerTests
         });
         client = Client(server);
 
-        var jobs = await WaitForJobsAsync(client, 2);
+        var jobs = await WaitForJobsAsync(client, 2, clock);
         await WaitUntilNothingIsDueAsync(server, clock);
         jobs = await SynchronizationsAsync(client);
         Assert.Equal(2, jobs.Count); // one catch-up, though twelve synchronizations and a recovery point time were missed
         Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
 
         clock.Advance(TimeSpan.FromMinutes(15)); // and then the schedule goes on as before
-        jobs = await WaitForJobsAsync(client, 3);
+        jobs = await WaitForJobsAsync(client, 3, clock);
         await WaitUntilNothingIsDueAsync(server, clock);
         Assert.Equal(3, (await SynchronizationsAsync(client)).Count);
     }
@@ -92,14 +92,14 @@ public sealed class SchedulerTests
         var client = Client(server);
         var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(20), TimeZoneInfo.Local);
         await CreateGroupAsync(client, "HR", null, $"Daily {farOff:HH:mm}", "folder:" + data, slaHours: 1); // synchronized only at that time
-        await WaitForJobsAsync(client, 1);
+        await WaitForJobsAsync(client, 1, clock);
 
         clock.Advance(TimeSpan.FromMinutes(75)); // no recovery point for more than the SLA's hour: the next health check sees it
         using (var deadline = new CancellationTokenSource(Deadline))
         {
             while (!(await client.GetAlertsAsync(false, CancellationToken.None)).Value!.Any(a => a.Type == "SlaMissed"))
             {
-                await Task.Delay(100, deadline.Token);
+                await TickAsync(clock, deadline.Token);
             }
         }
 
@@ -109,7 +109,7 @@ public sealed class SchedulerTests
         {
             while (!(await client.GetJobsAsync(CancellationToken.None)).Value!.Any(j => j.Type == "Prune" && j.State == "Succeeded"))
             {
-                await Task.Delay(100, deadline.Token);
+                await TickAsync(clock, deadline.Token);
             }
         }
 
@@ -127,11 +127,11 @@ public sealed class SchedulerTests
         var client = Client(server);
         var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local);
         await CreateGroupAsync(client, "Legal", 15, $"Daily {farOff:HH:mm}", "folder:" + data);
-        await WaitForJobsAsync(client, 1);
+        await WaitForJobsAsync(client, 1, clock);
 
         Directory.Move(data, data + ".away"); // the folder is gone when the next synchronization comes
         clock.Advance(TimeSpan.FromMinutes(15));
-        var jobs = await WaitForJobsAsync(client, 2);
+        var jobs = await WaitForJobsAsync(client, 2, clock);
         Assert.Equal(("ExpressFull", "Failed"), (jobs[0].Type, jobs[0].State));
         var failed = Assert.Single((await client.GetAlertsAsync(false, CancellationToken.None)).Value!);
         Assert.Equal(("RecoveryPointFailed", "Critical", true), (failed.Type, failed.Severity, failed.IsActive));
@@ -139,7 +139,7 @@ public sealed class SchedulerTests
 
         Directory.Move(data + ".away", data);
         clock.Advance(TimeSpan.FromMinutes(15));
-        jobs = await WaitForJobsAsync(client, 3);
+        jobs = await WaitForJobsAsync(client, 3, clock);
         Assert.Equal(("ExpressFull", "Succeeded"), (jobs[0].Type, jobs[0].State));
         var resolved = Assert.Single((await client.GetAlertsAsync(true, CancellationToken.None)).Value!, a => a.Type == "RecoveryPointFailed");
         Assert.False(resolved.IsActive);
@@ -161,25 +161,26 @@ public sealed class SchedulerTests
             new NewProtectionGroupDto { Name = "Media", Policy = new ProtectionPolicyDto { SynchronizationMinutes = 15, RecoveryPointTimes = [$"Daily {farOff:HH:mm}"], MaxFileRecoveryPoints = 1 } },
             CancellationToken.None)).Problem);
         Assert.Null((await client.AddToProtectionGroupAsync("Media", new GroupMemberDto { DataSourceId = "folder:" + data }, CancellationToken.None)).Problem);
-        await WaitForJobsAsync(client, 1);
+        await WaitForJobsAsync(client, 1, null);
         Random.Shared.NextBytes(payload);
         File.WriteAllBytes(Path.Combine(data, "video.bin"), payload); // the first point's 8 MiB are now its own
         clock.Advance(TimeSpan.FromMinutes(15));
-        await WaitForJobsAsync(client, 2);
+        await WaitForJobsAsync(client, 2, null);
         var replica = (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value![0];
         var pool = Path.Combine(server.DataDirectory, "pool");
         var before = SizeOf(pool);
 
-        // Night one: the prune removes the older point (the limit is one), and garbage collection condemns its packs;
-        // night two: the condemned packs are past their grace period and go.
-        foreach (var night in new[] { 1, 2 })
+        // Night one: the prune removes the older point (the limit is one), and garbage collection condemns its packs
+        // once they are older than its grace period (an hour: a test that starts just before midnight needs one
+        // more night for that); the night after, the condemned packs are past their grace period and go.
+        foreach (var night in new[] { 1, 2, 3 })
         {
             var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.Local);
             clock.Advance(local.Date.AddDays(1) - local.DateTime + TimeSpan.FromMinutes(1));
             using var deadline = new CancellationTokenSource(Deadline);
             while ((await client.GetJobsAsync(CancellationToken.None)).Value!.Count(j => j.Type == "Prune" && j.State == "Succeeded") < night)
             {
-                await Task.Delay(100, deadline.Token);
+                await Task.Delay(100, deadline.Token); // no ticking here: the test measures what exactly two nights do
             }
 
             await WaitUntilNothingIsDueAsync(server, clock);
@@ -209,7 +210,7 @@ public sealed class SchedulerTests
             var client = Client(server);
             var farOff = TimeZoneInfo.ConvertTime(clock.GetUtcNow().AddHours(12), TimeZoneInfo.Local);
             await CreateGroupAsync(client, "Design", null, $"Daily {farOff:HH:mm}", "folder:" + data);
-            await WaitForJobsAsync(client, 1);
+            await WaitForJobsAsync(client, 1, clock);
             Assert.Empty(Directory.EnumerateFiles(copyFolder, "*", SearchOption.AllDirectories));
 
             var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.Local);
@@ -219,7 +220,7 @@ public sealed class SchedulerTests
             {
                 while (!(await client.GetJobsAsync(CancellationToken.None)).Value!.Any(j => j.Type == "CloudCopy" && j.State == "Succeeded"))
                 {
-                    await Task.Delay(100, deadline.Token);
+                    await TickAsync(clock, deadline.Token);
                 }
             }
 
@@ -248,7 +249,7 @@ public sealed class SchedulerTests
     }
 
     /// <summary>Waits (in real time, up to a deadline) until at least <paramref name="count"/> jobs have finished; the newest first.</summary>
-    private static async Task<List<JobInfo>> WaitForJobsAsync(DpmManagementClient client, int count)
+    private static async Task<List<JobInfo>> WaitForJobsAsync(DpmManagementClient client, int count, FakeTimeProvider? clock)
     {
         using var deadline = new CancellationTokenSource(Deadline);
         while (true)
@@ -259,8 +260,25 @@ public sealed class SchedulerTests
                 return jobs;
             }
 
-            await Task.Delay(100, deadline.Token);
+            if (clock is null)
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+            else
+            {
+                await TickAsync(clock, deadline.Token);
+            }
         }
+    }
+
+    /// <summary>
+    /// Waits a moment while the fake clock goes on a little (200 ms a tick): the scheduler's misfire scan sleeps on
+    /// that clock, and a scan armed just after the test moved it would otherwise never wake.
+    /// </summary>
+    private static async Task TickAsync(FakeTimeProvider clock, CancellationToken cancellationToken)
+    {
+        await Task.Delay(100, cancellationToken);
+        clock.Advance(TimeSpan.FromMilliseconds(200));
     }
 
     /// <summary>Waits until no trigger is due on the fake clock and no fire is running, so that nothing more happens until the clock moves.</summary>
