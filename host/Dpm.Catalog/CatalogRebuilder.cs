@@ -20,7 +20,7 @@ public static class CatalogRebuilder
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(open);
-        var (manifests, damaged) = await pool.ReadManifestsAsync(null, cancellationToken);
+        var (manifests, damaged) = await pool.ReadManifestsAsync(cancellationToken);
         await using var catalog = open();
         var computers = await catalog.Computers.ToDictionaryAsync(c => c.Name, cancellationToken);
         var dataSources = await catalog.DataSources.ToDictionaryAsync(d => (d.ComputerName, d.Id), cancellationToken);

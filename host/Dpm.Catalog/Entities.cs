@@ -16,6 +16,23 @@ public sealed class Computer
 
     /// <summary>When its agent was removed: from then on its certificate is refused.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The workload plugins its agent loaded, as its last heartbeat said (comma-separated ids).</summary>
+    public string? AgentPlugins { get; set; }
+
+    /// <summary>Network bandwidth usage throttling during work hours, bytes per second; 0: none.</summary>
+    public long ThrottleWorkHoursRate { get; set; }
+
+    /// <summary>Network bandwidth usage throttling outside work hours, bytes per second; 0: none.</summary>
+    public long ThrottleNonWorkHoursRate { get; set; }
+
+    /// <summary>Work days as a bit mask, bit 0 Sunday … bit 6 Saturday (Monday to Friday by default).</summary>
+    public int WorkDays { get; set; } = 0b0111110;
+
+    /// <summary>Work hours, in minutes after midnight, server time (09:00–17:00 by default).</summary>
+    public int WorkStartMinute { get; set; } = 9 * 60;
+
+    public int WorkEndMinute { get; set; } = 17 * 60;
 }
 
 /// <summary>A one-time token that lets an agent attach as a computer: it expires, and it works once.</summary>

@@ -90,7 +90,9 @@ public sealed class RecoveryPointPruner(Func<CatalogContext> open, TimeProvider 
             var point = onDisk[id];
             try
             {
-                await pool.DeleteRecoveryPointAsync(point.DataSourceId, point.Id, CancellationToken.None); // false: already gone from the pool
+                // false: already gone from the pool (a point written without a computer is catalogued as the local one)
+                _ = await pool.DeleteRecoveryPointAsync(point.ComputerName, point.DataSourceId, point.Id, CancellationToken.None)
+                    || (point.ComputerName == CatalogRebuilder.LocalComputer && await pool.DeleteRecoveryPointAsync(null, point.DataSourceId, point.Id, CancellationToken.None));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -26,6 +26,9 @@ public sealed record SynchronizationRequest
 
     /// <summary>Compare with the replica in full instead of following the plugin's change token (after a consistency check).</summary>
     public bool IgnoreChangeToken { get; init; }
+
+    /// <summary>Why the recovery point this makes repairs the replica, when it does.</summary>
+    public string? RepairReason { get; init; }
 }
 
 /// <summary>One difference a consistency check found between the data source and the replica.</summary>
@@ -82,7 +85,7 @@ public sealed record SynchronizationResult
 /// (same length, write time, change time) reuses the previous point's chunks without being read. Nothing that
 /// changed while it was read is recorded as if it were consistent.
 /// </summary>
-public sealed partial class ProtectionEngine(StoragePool pool, ILogger<ProtectionEngine> logger)
+public sealed partial class ProtectionEngine(IReplicaTarget pool, ILogger<ProtectionEngine> logger)
 {
     public async Task<SynchronizationResult> SynchronizeAsync(IWorkloadPlugin plugin, SynchronizationRequest request, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
     {
@@ -114,7 +117,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
                 // The plugin lost changes: compare everything with the replica, and make the recovery point its repair.
                 var reason = changes.FullEnumerationReason ?? "the workload lost track of changes";
                 Log.ReplicaInconsistent(logger, request.DataSource.Name, reason);
-                var check = await CheckSnapshotAsync(plugin, snapshot, request, ConsistencyCheckLevel.Light, freeze, alwaysStore: true, progress, cancellationToken);
+                var check = await CheckSnapshotAsync(plugin, snapshot, request with { RepairReason = reason }, ConsistencyCheckLevel.Light, freeze, alwaysStore: true, progress, cancellationToken);
                 result = check.Repair! with { ReplicaInconsistentReason = reason, FullEnumerationReason = reason, ConsistencyCheck = check with { Repair = null } };
             }
             else
@@ -203,7 +206,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         found.AddRange(replica.Keys.Where(p => !seen.Contains(p)).Select(p => new Inconsistency(p, "in the replica but no longer in the data source")));
         if (request.Previous is not null)
         {
-            var source = new ReplicaSource(pool, request.Previous);
+            var source = new RecoveryPointReader(pool, request.Previous);
             var own = await plugin.CheckConsistencyAsync(snapshot, source, level, progress, cancellationToken);
             found.AddRange(own.ItemsToResynchronize.Select(p => new Inconsistency(p, "the workload's own check: " + string.Join("; ", own.Findings))));
         }
@@ -214,7 +217,13 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         {
             repair = await StoreSnapshotAsync(
                 snapshot,
-                request with { ForceRead = found.Select(f => f.Path).ToHashSet(StringComparer.Ordinal), IgnoreChangeToken = true },
+                request with
+                {
+                    ForceRead = found.Select(f => f.Path).ToHashSet(StringComparer.Ordinal),
+                    IgnoreChangeToken = true,
+                    RepairReason = request.RepairReason ?? (found.Count == 0 ? null
+                        : $"a {level.ToString().ToLowerInvariant()} consistency check found {found.Count} {(found.Count == 1 ? "item" : "items")} that differ (first: {found[0].Path}: {found[0].Reason})"),
+                },
                 since: null,
                 await snapshot.EnumerateChangesAsync(null, cancellationToken),
                 freeze,
@@ -235,17 +244,16 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
         }
 
         long read = 0;
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(pool.Config.ChunkMaxSize);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(pool.ChunkMaxSize);
         try
         {
             for (var i = 0; i < stored.Chunks.Count; i++)
             {
-                if (!pool.Index.TryGetAny(stored.Chunks[i], out var location))
+                if (!pool.TryGetChunkLength(stored.Chunks[i], out var size))
                 {
                     return ($"chunk {i} of the replica is not in the pool", read);
                 }
 
-                var size = (int)location.Entry.RawLength;
                 var got = 0;
                 int n;
                 while (got < size && (n = await stream.ReadAsync(buffer.AsMemory(got, size - got), cancellationToken)) > 0)
@@ -320,6 +328,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
                 ParentId = previous?.Id,
                 ChangeToken = snapshot.Token.Value,
                 CreatedAt = snapshot.TakenAt,
+                RepairReason = request.RepairReason,
             },
             cancellationToken);
 
@@ -442,7 +451,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
 
     /// <summary>Reads a file and keeps it only if it did not change while it was read, trying again a few times.</summary>
     private static async Task<ItemReadCheck> ReadConsistentlyAsync(
-        IDataSourceSnapshot snapshot, RecoveryPointWriter writer, ProtectedItem item, int retries, CancellationToken cancellationToken)
+        IDataSourceSnapshot snapshot, IRecoveryPointSink writer, ProtectedItem item, int retries, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -480,7 +489,7 @@ public sealed partial class ProtectionEngine(StoragePool pool, ILogger<Protectio
     /// the previous recovery point. False when that can't be done here (then the file is read whole).
     /// </summary>
     private static async Task<bool> TryPatchAsync(
-        IDataSourceSnapshot snapshot, IBlockChangeTracking tracking, RecoveryPointWriter writer, ManifestItem old, ProtectedItem item, ChangeToken since, CancellationToken cancellationToken)
+        IDataSourceSnapshot snapshot, IBlockChangeTracking tracking, IRecoveryPointSink writer, ManifestItem old, ProtectedItem item, ChangeToken since, CancellationToken cancellationToken)
     {
         var changed = await tracking.GetChangedRangesAsync(item, since, cancellationToken);
         if (changed is null || (changed.Count == 0 && old.Item.LastWriteTime != item.LastWriteTime))

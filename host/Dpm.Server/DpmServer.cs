@@ -38,6 +38,9 @@ public static class DpmServer
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunningJobs>());
         builder.Services.AddSingleton<ProtectionService>();
         builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section));
+        builder.Services.AddSingleton<RecoveryPointBook>();
+        builder.Services.AddSingleton<ReplicaSessions>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaSessions>());
         builder.Services.AddSingleton<AgentListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AgentListener>());
         builder.Services.AddDpmScheduler(builder.Configuration);

@@ -21,6 +21,14 @@ public sealed class PooledChunk : IDisposable
 
     public int Length { get; }
 
+    /// <summary>A chunk whose plaintext came from elsewhere (over the network): copied into a pooled buffer.</summary>
+    public static PooledChunk CopyOf(ReadOnlySpan<byte> plaintext)
+    {
+        var buffer = Buffers.Rent(plaintext.Length);
+        plaintext.CopyTo(buffer);
+        return new PooledChunk(buffer, plaintext.Length);
+    }
+
     public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(PooledChunk))).AsSpan(0, Length);
 
     public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(PooledChunk))).AsMemory(0, Length);

@@ -19,4 +19,7 @@ public sealed record RecoveryPointDraft
 
     /// <summary>How many threads compress and encrypt; the number of cores when 0.</summary>
     public int Workers { get; init; }
+
+    /// <summary>Why this recovery point repairs the replica (it was found, or may be, inconsistent), if it does; not stored in the pool.</summary>
+    public string? RepairReason { get; init; }
 }

@@ -10,13 +10,14 @@ namespace Dpm.Storage;
 /// </summary>
 public sealed class RecoveryPointReader : IRecoverySource
 {
-    private readonly StoragePool _pool;
     private readonly Dictionary<string, (ManifestItem Item, int FirstChunk)> _byPath;
     private readonly ChunkPrefetcher _prefetcher;
 
-    internal RecoveryPointReader(StoragePool pool, RecoveryPointManifest manifest)
+    /// <summary>A recovery point whose chunks come from <paramref name="chunks"/> (the pool, or a server over the network).</summary>
+    public RecoveryPointReader(IChunkSource chunks, RecoveryPointManifest manifest)
     {
-        _pool = pool;
+        ArgumentNullException.ThrowIfNull(chunks);
+        ArgumentNullException.ThrowIfNull(manifest);
         Manifest = manifest;
         _byPath = new(manifest.Items.Count, StringComparer.Ordinal);
         var sequence = new List<ChunkId>();
@@ -26,7 +27,7 @@ public sealed class RecoveryPointReader : IRecoverySource
             sequence.AddRange(item.Chunks);
         }
 
-        _prefetcher = new ChunkPrefetcher(pool, sequence);
+        _prefetcher = new ChunkPrefetcher(chunks, sequence);
         DataSource = new DataSource { Id = manifest.DataSourceId, Name = manifest.DataSourceName, Kind = "RecoveryPoint" };
     }
 
@@ -66,7 +67,7 @@ public sealed class RecoveryPointReader : IRecoverySource
 /// manifest order, so while one file is written the next files' chunks are already being read, decrypted and
 /// decompressed, a few at a time. Reads out of order still work; they just aren't fetched ahead.
 /// </summary>
-internal sealed class ChunkPrefetcher(StoragePool pool, IReadOnlyList<ChunkId> sequence)
+internal sealed class ChunkPrefetcher(IChunkSource pool, IReadOnlyList<ChunkId> sequence)
 {
     private const int AheadChunks = 16;
     private const long AheadBytes = 48L << 20;
@@ -101,7 +102,7 @@ internal sealed class ChunkPrefetcher(StoragePool pool, IReadOnlyList<ChunkId> s
             while (_issued < sequence.Count && _ahead.Count < AheadChunks && _bytesAhead < AheadBytes && _issued - index <= AheadChunks * 4)
             {
                 var id = sequence[_issued];
-                var bytes = pool.Index.TryGetAny(id, out var location) ? location.Entry.RawLength : 1L << 20;
+                var bytes = pool.TryGetChunkLength(id, out var length) ? length : 1L << 20;
                 _ahead[_issued++] = (Task.Run(() => pool.LoadPooledChunkAsync(id, CancellationToken.None), CancellationToken.None), bytes);
                 _bytesAhead += bytes;
             }

@@ -15,7 +15,7 @@ namespace Dpm.Storage;
 /// fills. Memory stays bounded by the channel and the pack buffers. Nothing is visible until
 /// <see cref="CommitAsync"/> writes the index segment and then the manifest.
 /// </summary>
-public sealed class RecoveryPointWriter : IAsyncDisposable
+public sealed class RecoveryPointWriter : IRecoveryPointSink
 {
     private readonly StoragePool _pool;
     private readonly RecoveryPointDraft _draft;
@@ -102,37 +102,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(content);
         ThrowIfFinished();
         var chunker = fixedSize ? _pool.CreateFixedSizeChunker() : _contentDefined;
-        var chunks = new List<ChunkId>();
-        var buffer = _readBuffer;
-        var filled = 0;
-        var endOfStream = false;
-        while (true)
-        {
-            while (!endOfStream && filled < buffer.Length)
-            {
-                var n = await content.ReadAsync(buffer.AsMemory(filled), cancellationToken);
-                endOfStream = n == 0;
-                filled += n;
-                Interlocked.Add(ref _bytesRead, n);
-            }
-
-            var position = 0;
-            while (filled - position > 0 && (endOfStream || filled - position >= chunker.MaxSize))
-            {
-                var length = chunker.NextChunkLength(buffer.AsSpan(position, filled - position), endOfStream);
-                chunks.Add(await AddChunkAsync(buffer.AsMemory(position, length), cancellationToken));
-                position += length;
-            }
-
-            Buffer.BlockCopy(buffer, position, buffer, 0, filled - position);
-            filled -= position;
-            if (endOfStream && filled == 0)
-            {
-                break;
-            }
-        }
-
-        return chunks;
+        return await StreamChunker.ChunkAsync(content, chunker, _readBuffer, AddChunkAsync, n => Interlocked.Add(ref _bytesRead, n), cancellationToken);
     }
 
     /// <summary>
@@ -272,6 +242,91 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Stores a chunk made elsewhere (by an agent) under the id it came with, after checking that the data is
+    /// what the id says: a chunk that doesn't match is refused, never stored. False when the pool already had it.
+    /// </summary>
+    public async ValueTask<bool> StoreChunkAsync(ChunkId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        if (data.Length > Math.Max(_pool.Config.ChunkMaxSize, _pool.Config.FixedChunkSize))
+        {
+            throw new InvalidDataException($"chunk {id} is {data.Length} bytes, more than the pool's largest chunk");
+        }
+
+        if (ChunkId.Compute(data.Span) != id)
+        {
+            throw new InvalidDataException($"the data sent as chunk {id} is not that chunk (its hash differs)");
+        }
+
+        return await EnqueueAsync(id, data, cancellationToken);
+    }
+
+    /// <summary>Counts bytes read from the data source elsewhere (by an agent) into this recovery point's statistics.</summary>
+    public void AddBytesRead(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+
+    /// <summary>Whether the pool has a chunk (not in a condemned pack) or this writer is storing it.</summary>
+    public bool Contains(ChunkId id)
+    {
+        lock (_gate)
+        {
+            return _pool.Index.TryGet(id, out _) || _queued.Contains(id);
+        }
+    }
+
+    /// <summary>
+    /// Makes every chunk stored so far durable in the pool (its pack written and in an index segment), so that
+    /// a synchronization cut off after this point, even by a restart, doesn't have to send them again. They are
+    /// garbage until a recovery point uses them, kept by garbage collection's grace period.
+    /// </summary>
+    public async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        await _packGate.WaitAsync(cancellationToken);
+        try
+        {
+            // The workers may still hold chunks taken from the channel: wait until everything queued is packed.
+            while (Interlocked.Read(ref _newChunks) < QueuedCount())
+            {
+                if (_workers.FirstOrDefault(w => w.IsFaulted) is { } failed)
+                {
+                    await failed; // the worker's failure (a full disk...) is this checkpoint's
+                }
+
+                _packGate.Release();
+                await Task.Delay(5, cancellationToken);
+                await _packGate.WaitAsync(cancellationToken);
+            }
+
+            if (_pack.Count > 0)
+            {
+                await RotatePackAsync(cancellationToken);
+            }
+
+            if (_pendingWrite is not null)
+            {
+                await _pendingWrite;
+                _pendingWrite = null;
+            }
+        }
+        finally
+        {
+            _packGate.Release();
+        }
+
+        List<KeyValuePair<string, IReadOnlyList<PackEntry>>> written;
+        lock (_gate)
+        {
+            written = [.. _written];
+            _written.Clear();
+        }
+
+        if (written.Count > 0)
+        {
+            await _pool.WriteIndexSegmentAsync(written, cancellationToken);
+        }
+    }
+
     /// <summary>Waits for every chunk to be packed and written, writes the index segment, then the manifest: the commit.</summary>
     public async Task<RecoveryPointManifest> CommitAsync(CancellationToken cancellationToken)
     {
@@ -361,9 +416,24 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
         Interlocked.Add(ref _bytes, item.Length);
     }
 
+    private int QueuedCount()
+    {
+        lock (_gate)
+        {
+            return _queued.Count;
+        }
+    }
+
     private async ValueTask<ChunkId> AddChunkAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var id = ChunkId.Compute(data.Span);
+        await EnqueueAsync(id, data, cancellationToken);
+        return id;
+    }
+
+    /// <summary>Queues a chunk for the workers unless the pool or this writer already has it; true when queued.</summary>
+    private async ValueTask<bool> EnqueueAsync(ChunkId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
         bool isNew;
         lock (_gate)
         {
@@ -385,7 +455,7 @@ public sealed class RecoveryPointWriter : IAsyncDisposable
             }
         }
 
-        return id;
+        return isNew;
     }
 
     private async Task WorkAsync(CancellationToken cancellationToken)

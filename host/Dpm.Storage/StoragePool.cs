@@ -19,7 +19,7 @@ namespace Dpm.Storage;
 /// (running writers) and <c>gc/*</c> (garbage collection's records). Every object is written once and
 /// never changed, so a crash at any instant leaves the pool as it was or with the new recovery point.
 /// </summary>
-public sealed class StoragePool : IDisposable
+public sealed class StoragePool : IReplicaTarget, IDisposable
 {
     public const string KeysPrefix = "keys/";
 
@@ -183,10 +183,29 @@ public sealed class StoragePool : IDisposable
     public Task<RecoveryPointWriter> BeginRecoveryPointAsync(RecoveryPointDraft draft, CancellationToken cancellationToken) =>
         RecoveryPointWriter.StartAsync(this, draft, cancellationToken);
 
-    /// <summary>The ids of the committed recovery points of a data source (all when null), oldest first.</summary>
-    public async Task<IReadOnlyList<(string DataSourceKey, string RecoveryPointId)>> ListRecoveryPointIdsAsync(string? dataSourceId, CancellationToken cancellationToken)
+    int IReplicaTarget.ChunkMaxSize => Math.Max(Config.ChunkMaxSize, Config.FixedChunkSize);
+
+    async Task<IRecoveryPointSink> IReplicaTarget.BeginRecoveryPointAsync(RecoveryPointDraft draft, CancellationToken cancellationToken) =>
+        await BeginRecoveryPointAsync(draft, cancellationToken);
+
+    /// <inheritdoc/>
+    public bool TryGetChunkLength(ChunkId id, out int length)
     {
-        var prefix = dataSourceId is null ? RecoveryPointManifest.Prefix : RecoveryPointManifest.Prefix + RecoveryPointManifest.DataSourceKey(dataSourceId) + "/";
+        var found = Index.TryGetAny(id, out var location);
+        length = found ? (int)location.Entry.RawLength : 0;
+        return found;
+    }
+
+    /// <summary>The ids of every committed recovery point, oldest first.</summary>
+    public Task<IReadOnlyList<(string DataSourceKey, string RecoveryPointId)>> ListRecoveryPointIdsAsync(CancellationToken cancellationToken) =>
+        ListRecoveryPointIdsAsync(RecoveryPointManifest.Prefix, cancellationToken);
+
+    /// <summary>The ids of the committed recovery points of one computer's data source, oldest first.</summary>
+    public Task<IReadOnlyList<(string DataSourceKey, string RecoveryPointId)>> ListRecoveryPointIdsAsync(string? computer, string dataSourceId, CancellationToken cancellationToken) =>
+        ListRecoveryPointIdsAsync(RecoveryPointManifest.Prefix + RecoveryPointManifest.DataSourceKey(computer, dataSourceId) + "/", cancellationToken);
+
+    private async Task<IReadOnlyList<(string DataSourceKey, string RecoveryPointId)>> ListRecoveryPointIdsAsync(string prefix, CancellationToken cancellationToken)
+    {
         var ids = new List<(string, string)>();
         await foreach (var obj in Store.ListAsync(prefix, cancellationToken))
         {
@@ -202,11 +221,11 @@ public sealed class StoragePool : IDisposable
 
     /// <summary>Reads every recovery point's manifest (of one data source, or all), oldest first; damaged ones are returned as problems.</summary>
     public async Task<(IReadOnlyList<RecoveryPointManifest> Manifests, IReadOnlyList<(string ObjectName, string Problem)> Damaged)> ReadManifestsAsync(
-        string? dataSourceId, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var manifests = new List<RecoveryPointManifest>();
         var damaged = new List<(string, string)>();
-        foreach (var (key, id) in await ListRecoveryPointIdsAsync(dataSourceId, cancellationToken))
+        foreach (var (key, id) in await ListRecoveryPointIdsAsync(cancellationToken))
         {
             var name = $"{RecoveryPointManifest.Prefix}{key}/{id}";
             try
@@ -224,9 +243,9 @@ public sealed class StoragePool : IDisposable
     }
 
     /// <summary>The newest readable recovery point of a data source (the one a synchronization continues from), or null; kept in memory.</summary>
-    public async Task<RecoveryPointManifest?> ReadLatestManifestAsync(string dataSourceId, CancellationToken cancellationToken)
+    public async Task<RecoveryPointManifest?> ReadLatestManifestAsync(string? computer, string dataSourceId, CancellationToken cancellationToken)
     {
-        foreach (var (key, id) in (await ListRecoveryPointIdsAsync(dataSourceId, cancellationToken)).Reverse())
+        foreach (var (key, id) in (await ListRecoveryPointIdsAsync(computer, dataSourceId, cancellationToken)).Reverse())
         {
             try
             {
@@ -244,7 +263,7 @@ public sealed class StoragePool : IDisposable
     /// <summary>Reads one recovery point's manifest, or null when there is none with that id.</summary>
     public async Task<RecoveryPointManifest?> ReadManifestAsync(string recoveryPointId, CancellationToken cancellationToken)
     {
-        var match = (await ListRecoveryPointIdsAsync(null, cancellationToken)).FirstOrDefault(p => p.RecoveryPointId == recoveryPointId);
+        var match = (await ListRecoveryPointIdsAsync(cancellationToken)).FirstOrDefault(p => p.RecoveryPointId == recoveryPointId);
         return match == default ? null : await ReadManifestObjectAsync($"{RecoveryPointManifest.Prefix}{match.DataSourceKey}/{match.RecoveryPointId}", cancellationToken);
     }
 
@@ -258,7 +277,7 @@ public sealed class StoragePool : IDisposable
     /// <summary>Removes a recovery point (its chunks go at the next garbage collections); false when there is none.</summary>
     public async Task<bool> DeleteRecoveryPointAsync(string recoveryPointId, CancellationToken cancellationToken)
     {
-        var match = (await ListRecoveryPointIdsAsync(null, cancellationToken)).FirstOrDefault(p => p.RecoveryPointId == recoveryPointId);
+        var match = (await ListRecoveryPointIdsAsync(cancellationToken)).FirstOrDefault(p => p.RecoveryPointId == recoveryPointId);
         return match != default && await Store.DeleteAsync($"{RecoveryPointManifest.Prefix}{match.DataSourceKey}/{match.RecoveryPointId}", cancellationToken);
     }
 
@@ -266,11 +285,11 @@ public sealed class StoragePool : IDisposable
     /// Removes a recovery point of a known data source (its chunks go at the next garbage collections) without
     /// listing the pool first; false when there is none.
     /// </summary>
-    public async Task<bool> DeleteRecoveryPointAsync(string dataSourceId, string recoveryPointId, CancellationToken cancellationToken)
+    public async Task<bool> DeleteRecoveryPointAsync(string? computer, string dataSourceId, string recoveryPointId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataSourceId);
         ArgumentException.ThrowIfNullOrEmpty(recoveryPointId);
-        return await Store.DeleteAsync(RecoveryPointManifest.ObjectNameOf(dataSourceId, recoveryPointId), cancellationToken);
+        return await Store.DeleteAsync(RecoveryPointManifest.ObjectNameOf(computer, dataSourceId, recoveryPointId), cancellationToken);
     }
 
     /// <summary>Reads, authenticates, decompresses and hash-checks one chunk.</summary>
@@ -522,7 +541,7 @@ public sealed class StoragePool : IDisposable
     {
         if (manifest is not null && manifest.Items.Count < ManifestCacheItems)
         {
-            _manifests.Set(RecoveryPointManifest.DataSourceKey(manifest.DataSourceId), manifest, new MemoryCacheEntryOptions { Size = manifest.Items.Count + 1 });
+            _manifests.Set(RecoveryPointManifest.DataSourceKey(manifest.Computer, manifest.DataSourceId), manifest, new MemoryCacheEntryOptions { Size = manifest.Items.Count + 1 });
         }
     }
 

@@ -125,7 +125,7 @@ public abstract class RecoveryPointPrunerTests<TDatabases>(TDatabases databases)
         string[] kept = [a[1].Id, b[0].Id];
         Assert.Equal(kept.Order(StringComparer.Ordinal), await PoolIdsAsync(pool));
         Assert.Equal(kept.Order(StringComparer.Ordinal), await CatalogIdsAsync());
-        Assert.Equal(a[1].Id, (await pool.Pool.ReadLatestManifestAsync(A, CancellationToken.None))!.Id); // the next synchronization still continues from it
+        Assert.Equal(a[1].Id, (await pool.Pool.ReadLatestManifestAsync("fs1", A, CancellationToken.None))!.Id); // the next synchronization still continues from it
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public abstract class RecoveryPointPrunerTests<TDatabases>(TDatabases databases)
     }
 
     private static async Task<string[]> PoolIdsAsync(TestPool pool) =>
-        [.. (await pool.Pool.ListRecoveryPointIdsAsync(null, CancellationToken.None)).Select(p => p.RecoveryPointId).Order(StringComparer.Ordinal)];
+        [.. (await pool.Pool.ListRecoveryPointIdsAsync(CancellationToken.None)).Select(p => p.RecoveryPointId).Order(StringComparer.Ordinal)];
 
     private async Task<string[]> CatalogIdsAsync()
     {

@@ -130,7 +130,7 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : ID
     private async Task<List<string>> CommittedAsync(StoragePool? open = null)
     {
         using var pool = open is null ? await OpenPoolAsync() : null;
-        return [.. (await (open ?? pool!).ListRecoveryPointIdsAsync(null, CancellationToken.None)).Select(p => p.RecoveryPointId)];
+        return [.. (await (open ?? pool!).ListRecoveryPointIdsAsync(CancellationToken.None)).Select(p => p.RecoveryPointId)];
     }
 
     private async Task<StoragePool> OpenPoolAsync()

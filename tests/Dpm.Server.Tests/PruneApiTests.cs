@@ -47,7 +47,7 @@ public sealed class PruneApiTests
         string[] kept = [.. new[] { outsidePoint.Value!.RecoveryPoint.Id, made[4].Id }.Order(StringComparer.Ordinal)];
         Assert.Equal(kept, listed.Select(p => p.Id).Order(StringComparer.Ordinal));
         var pool = server.App.Services.GetRequiredService<PoolHost>().Pool!;
-        Assert.Equal(kept, (await pool.ListRecoveryPointIdsAsync(null, CancellationToken.None)).Select(p => p.RecoveryPointId).Order(StringComparer.Ordinal));
+        Assert.Equal(kept, (await pool.ListRecoveryPointIdsAsync(CancellationToken.None)).Select(p => p.RecoveryPointId).Order(StringComparer.Ordinal));
         var verified = (await client.VerifyPoolAsync(1.0, CancellationToken.None)).Value!;
         Assert.True(verified.IsHealthy);
         Assert.Equal(2, verified.RecoveryPoints);

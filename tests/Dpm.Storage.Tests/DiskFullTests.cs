@@ -18,7 +18,7 @@ public sealed class DiskFullTests
             TestPools.BackupAsync(pool, new Dictionary<string, byte[]> { ["huge.bin"] = TestPools.Data(80 << 20, seed: 42) }));
 
         Assert.Matches("disk .* is full|not enough space", error.Message);
-        Assert.Single(await pool.ListRecoveryPointIdsAsync(null, CancellationToken.None));
+        Assert.Single(await pool.ListRecoveryPointIdsAsync(CancellationToken.None));
         Assert.Empty(Directory.EnumerateFiles(pools.PoolFolder, ".tmp~*", SearchOption.AllDirectories));
         using (var reopened = await pools.OpenAsync())
         {

@@ -201,7 +201,7 @@ public sealed class StoragePoolTests
             writer.Add(new ProtectedItem { Path = "a", Kind = ProtectedItemKind.File, Length = 3 << 20 }, chunks);
         }
 
-        Assert.Empty(await pool.ListRecoveryPointIdsAsync(null, CancellationToken.None));
+        Assert.Empty(await pool.ListRecoveryPointIdsAsync(CancellationToken.None));
         Assert.Empty(Directory.GetFiles(Path.Combine(pools.PoolFolder, "leases")));
     }
 

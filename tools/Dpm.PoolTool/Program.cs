@@ -62,7 +62,7 @@ backup.SetAction((parse, ct) => Do(async () =>
     }
 
     var dataSource = new DataSource { Id = "folder:" + folder.FullName.TrimEnd('/'), Name = parse.GetValue(name) ?? folder.Name, Kind = "Folder", Location = folder.FullName };
-    var previous = await opened.ReadLatestManifestAsync(dataSource.Id, ct);
+    var previous = await opened.ReadLatestManifestAsync(null, dataSource.Id, ct);
     var engine = new ProtectionEngine(opened, host.Logging.CreateLogger<ProtectionEngine>());
     var result = await engine.SynchronizeAsync(
         host.Files,
@@ -110,7 +110,7 @@ list.SetAction((parse, ct) => Run(async () =>
 {
     await using var host = await LocalHost.StartAsync(ct);
     using var opened = await OpenAsync(host, parse, ct);
-    var (manifests, damaged) = await opened.ReadManifestsAsync(null, ct);
+    var (manifests, damaged) = await opened.ReadManifestsAsync(ct);
     var shown = manifests.Where(m => parse.GetValue(name) is not { } n || m.DataSourceName == n)
         .Select(m => new { m.Id, m.DataSourceName, m.CreatedAt, m.Consistency, m.Stats.Items, m.Stats.Bytes }).ToList();
     if (parse.GetValue(json))
@@ -190,7 +190,7 @@ prune.SetAction((parse, ct) => Do(async () =>
 {
     await using var host = await LocalHost.StartAsync(ct);
     using var opened = await OpenAsync(host, parse, ct);
-    var (manifests, _) = await opened.ReadManifestsAsync(null, ct);
+    var (manifests, _) = await opened.ReadManifestsAsync(ct);
     var removed = 0;
     foreach (var group in manifests.Where(m => parse.GetValue(name) is not { } n || m.DataSourceName == n).GroupBy(m => m.DataSourceId))
     {
@@ -316,7 +316,7 @@ static async Task<RecoveryPointReader> FindAsync(StoragePool pool, string id, st
         return await pool.OpenRecoveryPointAsync(id, ct) ?? throw new ArgumentException($"there is no recovery point '{id}'");
     }
 
-    var (manifests, _) = await pool.ReadManifestsAsync(null, ct);
+    var (manifests, _) = await pool.ReadManifestsAsync(ct);
     var latest = manifests.Where(m => name is null || m.DataSourceName == name).MaxBy(m => m.Id, StringComparer.Ordinal)
         ?? throw new ArgumentException(name is null ? "the pool has no recovery point" : $"the pool has no recovery point of '{name}'");
     return (await pool.OpenRecoveryPointAsync(latest.Id, ct))!;

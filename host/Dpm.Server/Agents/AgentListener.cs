@@ -5,6 +5,8 @@ using Dpm.Catalog;
 using Dpm.Core.Hosting;
 using Dpm.Management;
 using Dpm.Server.Protection;
+using Dpm.Transfer;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -21,6 +23,9 @@ public sealed class AgentOptions
 
     /// <summary>How long an attach token works.</summary>
     public int TokenLifetimeMinutes { get; set; } = 60;
+
+    /// <summary>How long a synchronization an agent stopped sending for is kept before it is dropped.</summary>
+    public double SessionIdleMinutes { get; set; } = 10;
 }
 
 /// <summary>
@@ -29,10 +34,17 @@ public sealed class AgentOptions
 /// other call must present the certificate this server gave that computer's agent, not revoked since.
 /// </summary>
 internal sealed partial class AgentListener(
-    IOptions<AgentOptions> options, IOptions<DpmHostOptions> host, CatalogHost catalog, TimeProvider time, ILoggerFactory logging, ILogger<AgentListener> logger)
+    IOptions<AgentOptions> options, IOptions<DpmHostOptions> host, CatalogHost catalog, ReplicaSessions sessions, TimeProvider time, ILoggerFactory logging, ILogger<AgentListener> logger)
     : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
+    private ReplicaConnection? _local;
+
+    /// <summary>
+    /// The server's own, in-process agent's connection to this endpoint: it protects and recovers the server's
+    /// computer through the same data API as any attached agent.
+    /// </summary>
+    public ReplicaConnection LocalAgent => _local ?? throw new InvalidOperationException("the agents' endpoint is not listening yet");
 
     public CertificateAuthority Authority { get; private set; } = null!;
 
@@ -49,19 +61,37 @@ internal sealed partial class AgentListener(
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(logging);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(uri.Host == "localhost" ? "127.0.0.1" : uri.Host), uri.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+        builder.Services.AddSingleton(this);
+        builder.Services.AddSingleton(sessions);
+        builder.Services.AddGrpc(grpc =>
         {
-            ServerCertificate = serverCertificate,
-            ServerCertificateChain = [Authority.Certificate],
-            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-            ClientCertificateValidation = (_, _, _) => true, // checked per call below: attaching has no certificate yet
-        })));
+            grpc.MaxReceiveMessageSize = ReplicaConnection.MaxMessageSize;
+            grpc.MaxSendMessageSize = ReplicaConnection.MaxMessageSize;
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 8 << 20;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 4 << 20;
+            kestrel.Listen(IPAddress.Parse(uri.Host == "localhost" ? "127.0.0.1" : uri.Host), uri.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = serverCertificate,
+                    ServerCertificateChain = [Authority.Certificate],
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = (_, _, _) => true, // checked per call below: attaching has no certificate yet
+                });
+            });
+        });
         _app = builder.Build();
+        _app.MapGrpcService<ReplicaService>();
         _app.MapGet("/agent/authority", () => Results.Text(Authority.Certificate.ExportCertificatePem(), "application/x-pem-file")); // public: an agent checks it against its token's pin
         _app.MapPost("/agent/attach", AttachAsync);
         _app.MapPost("/agent/heartbeat", HeartbeatAsync);
         await _app.StartAsync(cancellationToken);
         Url = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        _local = new ReplicaConnection(new Uri(Url), Authority.IssueLocalAgentCertificate(host.Value.ComputerName), Authority.Certificate, logging.CreateLogger<ReplicaConnection>());
         Listening(logger, Url);
     }
 
@@ -102,7 +132,7 @@ internal sealed partial class AgentListener(
 
     private async Task<IResult> HeartbeatAsync(HttpContext http, AgentHeartbeat heartbeat, CancellationToken cancellationToken)
     {
-        var (computer, problem) = await IdentifyAsync(http, cancellationToken);
+        var (computer, problem) = await IdentifyAsync(await http.Connection.GetClientCertificateAsync(cancellationToken), cancellationToken);
         if (computer is null)
         {
             return Results.Problem(title: "refused", detail: problem, statusCode: StatusCodes.Status403Forbidden);
@@ -112,21 +142,26 @@ internal sealed partial class AgentListener(
         var row = await context.Computers.SingleAsync(c => c.Name == computer, cancellationToken);
         row.LastHeartbeat = time.GetUtcNow();
         row.AgentVersion = heartbeat.Version;
+        row.AgentPlugins = string.Join(',', heartbeat.Plugins ?? []);
         await context.SaveChangesAsync(cancellationToken);
         return Results.Ok(new AgentInfo(row.Name, true, false, row.AgentVersion, row.LastHeartbeat, row.CertificateThumbprint));
     }
 
     /// <summary>
     /// The computer a call comes from: its client certificate must be from this server's authority, in its time,
-    /// and the very one its agent was given at its latest attach, not revoked since.
+    /// and the very one its agent was given at its latest attach, not revoked since (or the server's own agent's).
     /// </summary>
-    private async Task<(string? Computer, string? Problem)> IdentifyAsync(HttpContext http, CancellationToken cancellationToken)
+    public async Task<(string? Computer, string? Problem)> IdentifyAsync(X509Certificate2? certificate, CancellationToken cancellationToken)
     {
-        var certificate = await http.Connection.GetClientCertificateAsync(cancellationToken);
         var (computer, problem) = Authority.Validate(certificate);
         if (computer is null)
         {
             return (null, problem);
+        }
+
+        if (CertificateAuthority.IsLocalAgent(certificate!))
+        {
+            return computer == host.Value.ComputerName ? (computer, null) : (null, $"'{certificate!.Subject}' is not this server's own agent");
         }
 
         await using var context = catalog.Open();
@@ -143,6 +178,7 @@ internal sealed partial class AgentListener(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _local?.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync(cancellationToken);

@@ -93,11 +93,38 @@ public sealed class CertificateAuthority : IDisposable
             throw new ArgumentException($"the certificate request can't be read or its signature is wrong: {ex.Message}", nameof(certificateRequest), ex);
         }
 
-        var request = new CertificateRequest(new X500DistinguishedName($"CN={computerName}"), signing.PublicKey, HashAlgorithmName.SHA256);
+        var name = new X500DistinguishedNameBuilder();
+        name.AddCommonName(computerName); // only a common name: whatever the name holds, it can't add a unit
+        return Sign(ClientRequest(name.Build(), signing.PublicKey), TimeSpan.FromDays(365));
+    }
+
+    /// <summary>
+    /// The client certificate of the server's own, in-process agent for its computer: made at each start with a
+    /// key that never leaves memory, marked with its own unit so that no attached agent's certificate can pass for it.
+    /// </summary>
+    public X509Certificate2 IssueLocalAgentCertificate(string computerName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var name = new X500DistinguishedNameBuilder();
+        name.AddCommonName(computerName);
+        name.AddOrganizationalUnitName(LocalAgentUnit);
+        using var issued = Sign(ClientRequest(name.Build(), new PublicKey(key)), TimeSpan.FromDays(3650));
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    /// <summary>Whether a certificate <see cref="Validate"/> accepted is the server's own agent's.</summary>
+    public static bool IsLocalAgent(X509Certificate2 certificate) =>
+        certificate.SubjectName.EnumerateRelativeDistinguishedNames().Any(n => n.GetSingleElementType().Value == "2.5.4.11" && n.GetSingleElementValue() == LocalAgentUnit);
+
+    private const string LocalAgentUnit = "dpm-server-agent";
+
+    private static CertificateRequest ClientRequest(X500DistinguishedName subject, PublicKey key)
+    {
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ClientAuthentication], false));
-        return Sign(request, TimeSpan.FromDays(365));
+        return request;
     }
 
     /// <summary>

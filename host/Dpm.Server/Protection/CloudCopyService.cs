@@ -123,7 +123,7 @@ internal sealed partial class CloudCopyService(
         var removed = 0;
         foreach (var point in expired.Where(p => !newest.Contains(p.Id)))
         {
-            await target.DeleteAsync(Dpm.Storage.Manifests.RecoveryPointManifest.ObjectNameOf(point.DataSourceId, point.Id), cancellationToken);
+            await target.DeleteAsync(Dpm.Storage.Manifests.RecoveryPointManifest.ObjectNameOf(point.ComputerName, point.DataSourceId, point.Id), cancellationToken);
             point.Copies.RemoveAll(c => c.Location == CopyLocation.Cloud && c.Target == target.Location);
             removed++;
         }

@@ -9,6 +9,8 @@ using Dpm.Management;
 using Dpm.Protection;
 using Dpm.Storage;
 using Dpm.Storage.Manifests;
+using Dpm.Server.Agents;
+using Dpm.Transfer;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Server.Protection;
@@ -39,6 +41,7 @@ internal sealed class ProtectionService(
     ProtectedComputer computer,
     CatalogHost catalog,
     RunningJobs jobs,
+    AgentListener agents,
     ILoggerFactory logging)
 {
     private const string FilesPlugin = "Dpm.Workloads.Files";
@@ -68,11 +71,12 @@ internal sealed class ProtectionService(
 
     public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken, int attempt = 1)
     {
-        var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (engine, plugin, sync) =>
+        var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
+            var type = await HasRecoveryPointAsync(sync.DataSource.Id, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation;
             var result = await AsJobAsync(
-                sync.Previous is null ? JobType.ReplicaCreation : JobType.ExpressFull, sync, (progress, ct) => engine.SynchronizeAsync(plugin, sync, progress, ct), r => r, cancellationToken, attempt);
+                type, sync, (job, ct) => AgentProtection.SynchronizeAsync(agents.LocalAgent, plugin, sync, job.Id.ToString(), job, logging, ct), r => r, cancellationToken, attempt);
             return ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
@@ -89,80 +93,40 @@ internal sealed class ProtectionService(
     public Task RaiseRecoveryPointFailedAsync(string dataSourceId, string problem) =>
         catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, Subject(dataSourceId), problem, CancellationToken.None);
 
-    /// <summary>
-    /// Puts a synchronization's recovery point into the catalog and settles the data source's alerts: a replica
-    /// found inconsistent is raised, and resolved by the consistency check the synchronization ran; a point
-    /// made resolves an earlier failure.
-    /// </summary>
-    private async Task RecordAsync(SynchronizationRequest sync, SynchronizationResult result, CancellationToken cancellationToken)
+    private async Task<bool> HasRecoveryPointAsync(string dataSourceId, CancellationToken cancellationToken)
     {
-        var point = result.RecoveryPoint;
-        await using (var context = catalog.Open())
-        {
-            if (await context.Computers.FindAsync([computer.Name], cancellationToken) is null)
-            {
-                context.Computers.Add(new Computer { Name = computer.Name, AttachedAt = point.CreatedAt });
-            }
-
-            if (await context.DataSources.FindAsync([computer.Name, sync.DataSource.Id], cancellationToken) is not { } dataSource)
-            {
-                dataSource = context.DataSources.Add(new DataSourceRecord { Id = sync.DataSource.Id, ComputerName = computer.Name, PluginId = sync.PluginId, Name = sync.DataSource.Name, Kind = sync.DataSource.Kind, Location = sync.DataSource.Location }).Entity;
-            }
-
-            dataSource.Replica = ReplicaState.Consistent;
-            dataSource.InconsistentSince = null;
-            dataSource.InconsistentReason = null;
-            context.RecoveryPoints.Add(CatalogRebuilder.Record(point, computer.Name, pools.Location));
-            await context.SaveChangesAsync(cancellationToken);
-        }
-
-        var subject = Subject(sync.DataSource.Id);
-        if (result.ReplicaInconsistentReason is { } reason)
-        {
-            await catalog.Alerts.RaiseAsync(AlertType.ReplicaInconsistent, AlertSeverity.Warning, subject, $"the replica of {sync.DataSource.Name} may be inconsistent: {reason}", cancellationToken);
-            await catalog.Alerts.ResolveAsync(
-                AlertType.ReplicaInconsistent, subject, $"a consistency check compared everything and recovery point {point.Id} repaired the replica", cancellationToken);
-        }
-
-        await catalog.Alerts.ResolveAsync(AlertType.RecoveryPointFailed, subject, $"recovery point {point.Id} was made", cancellationToken);
+        await using var context = catalog.Open();
+        return await context.RecoveryPoints.AnyAsync(p => p.ComputerName == computer.Name && p.DataSourceId == dataSourceId, cancellationToken);
     }
 
     public Task<Outcome<ConsistencyCheckResultDto>> CheckConsistencyAsync(ConsistencyCheckRequestDto request, CancellationToken cancellationToken) =>
-        RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions(), async (engine, plugin, sync) =>
+        RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions(), async (plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
             var level = request.Heavy ? ConsistencyCheckLevel.Heavy : ConsistencyCheckLevel.Light;
             var result = await AsJobAsync(
                 JobType.ConsistencyCheck,
                 sync,
-                (progress, ct) => engine.CheckConsistencyAsync(plugin, sync, level, progress, ct),
-                r => r.Repair is { } repair
-                    ? repair with { ReplicaInconsistentReason = $"a {level.ToString().ToLowerInvariant()} consistency check found {r.Inconsistencies.Count} {(r.Inconsistencies.Count == 1 ? "item" : "items")} that differ (first: {r.Inconsistencies[0].Path}: {r.Inconsistencies[0].Reason})" }
-                    : null,
+                (job, ct) => AgentProtection.CheckConsistencyAsync(agents.LocalAgent, plugin, sync, level, job.Id.ToString(), job, logging, ct),
+                r => r.Repair,
                 cancellationToken);
             return ToCheck(result, clock.Elapsed);
         }, cancellationToken);
 
     /// <summary>
     /// Runs work as a job of this server: a catalog row with the work's progress, cancelled when someone asks (or
-    /// when the request that started it goes away), then finished with its result; the recovery point the work
-    /// made (if any) goes into the catalog with its alerts settled. Cancelled work made no recovery point: the
-    /// pool drops one that was not committed.
+    /// when the request that started it goes away), then finished with its result. The recovery point the work
+    /// made (if any) went into the catalog, with its alerts settled, when the server committed it. Cancelled work
+    /// made no recovery point: the server drops one that was not committed.
     /// </summary>
     private async Task<T> AsJobAsync<T>(
-        JobType type, SynchronizationRequest sync, Func<IProgress<ProgressReport>, CancellationToken, Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken, int attempt = 1)
+        JobType type, SynchronizationRequest sync, Func<RunningJob, CancellationToken, Task<T>> work, Func<T, SynchronizationResult?> recoveryPoint, CancellationToken cancellationToken, int attempt = 1)
     {
         using var job = await jobs.StartAsync(type, sync.DataSource.Id, cancellationToken, attempt);
         try
         {
             var result = await work(job, job.Token);
             var made = recoveryPoint(result);
-            if (made is not null)
-            {
-                // Committed to the pool: the recovery point is made, and a cancel that comes now is too late.
-                await RecordAsync(sync, made, CancellationToken.None);
-            }
-
             var stats = made?.RecoveryPoint.Stats;
             await job.EndAsync(JobState.Succeeded, stats?.BytesRead ?? job.Progress.BytesDone, stats?.Items ?? job.Progress.ItemsDone, null);
             return result;
@@ -193,9 +157,9 @@ internal sealed class ProtectionService(
     /// data source at a time, the latest recovery point to continue from, and errors turned into problems.
     /// </summary>
     private async Task<Outcome<T>> RunAsync<T>(
-        string dataSourceId, string? requestedPlugin, ProtectionSessionOptions options, Func<ProtectionEngine, IWorkloadPlugin, SynchronizationRequest, Task<T>> work, CancellationToken cancellationToken)
+        string dataSourceId, string? requestedPlugin, ProtectionSessionOptions options, Func<IWorkloadPlugin, SynchronizationRequest, Task<T>> work, CancellationToken cancellationToken)
     {
-        if (pools.Pool is not { } pool)
+        if (pools.Pool is null)
         {
             return Outcome.Fail<T>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
         }
@@ -233,10 +197,8 @@ internal sealed class ProtectionService(
 
         try
         {
-            var previous = await pool.ReadLatestManifestAsync(dataSourceId, cancellationToken);
-            var engine = new ProtectionEngine(pool, logging.CreateLogger<ProtectionEngine>());
-            var sync = new SynchronizationRequest { PluginId = pluginId, DataSource = dataSource, Computer = computer.Name, Options = options, Previous = previous };
-            return Outcome.Ok(await work(engine, plugin, sync));
+            var sync = new SynchronizationRequest { PluginId = pluginId, DataSource = dataSource, Computer = computer.Name, Options = options };
+            return Outcome.Ok(await work(plugin, sync));
         }
         catch (ArgumentException ex)
         {
@@ -343,6 +305,12 @@ internal sealed class ProtectionService(
             return Outcome.Fail<RecoveryResult>(StatusCodes.Status409Conflict, reason);
         }
 
+        if (reader.Manifest.Computer != computer.Name)
+        {
+            return Outcome.Fail<RecoveryResult>(
+                StatusCodes.Status409Conflict, $"recovery point {request.RecoveryPointId} is of {reader.Manifest.Computer ?? "an unknown computer"}: the agent of that computer recovers it (dpm-agent recover)");
+        }
+
         var target = new RecoveryTarget(request.Destination, request.Path);
         var options = new RecoveryOptions { ExistingItems = request.ExistingItems, RestoreSecurity = request.RestoreSecurity };
         if (request.Items.Count > 0 && plugin is not IItemLevelRecovery)
@@ -355,9 +323,14 @@ internal sealed class ProtectionService(
             return Outcome.Ok(await RunJobAsync(
                 JobType.Recovery,
                 reader.Manifest.DataSourceId,
-                async (progress, ct) => request.Items.Count == 0
-                    ? await plugin.RecoverAsync(reader, new RecoveryRequest { Target = target, Options = options }, progress, ct)
-                    : await ((IItemLevelRecovery)plugin).RecoverItemsAsync(reader, new ItemRecoveryRequest { Target = target, Options = options, Items = request.Items }, progress, ct),
+                async (progress, ct) =>
+                {
+                    // The data comes back the way an agent's does: over the data API, checked chunk by chunk.
+                    var point = await AgentProtection.OpenRecoveryPointAsync(agents.LocalAgent, request.RecoveryPointId, compress: false, ct);
+                    return request.Items.Count == 0
+                        ? await plugin.RecoverAsync(point, new RecoveryRequest { Target = target, Options = options }, progress, ct)
+                        : await ((IItemLevelRecovery)plugin).RecoverItemsAsync(point, new ItemRecoveryRequest { Target = target, Options = options, Items = request.Items }, progress, ct);
+                },
                 r => (r.BytesRecovered, r.ItemsRecovered, r.Outcome == RecoveryOutcome.Failed ? $"{r.Failures.Count} items failed" : null),
                 cancellationToken));
         }
@@ -473,7 +446,7 @@ internal sealed class ProtectionService(
             IsOpen = true,
             Id = pool.Config.Id,
             Encryption = pool.Config.Encryption,
-            RecoveryPoints = (await pool.ListRecoveryPointIdsAsync(null, cancellationToken)).Count,
+            RecoveryPoints = (await pool.ListRecoveryPointIdsAsync(cancellationToken)).Count,
             TotalBytes = space.TotalBytes,
             FreeBytes = space.FreeBytes,
         };

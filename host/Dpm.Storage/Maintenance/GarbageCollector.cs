@@ -58,7 +58,7 @@ public static class GarbageCollector
         var writers = await WriterLease.ListActiveAsync(pool.Store, now, cancellationToken);
         DateTimeOffset? oldestWriter = writers.Count == 0 ? null : writers.Min(w => w.StartedAt);
 
-        var (manifests, damaged) = await pool.ReadManifestsAsync(null, cancellationToken);
+        var (manifests, damaged) = await pool.ReadManifestsAsync(cancellationToken);
         if (damaged.Count > 0)
         {
             return new GcReport

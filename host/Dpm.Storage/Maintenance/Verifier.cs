@@ -46,7 +46,7 @@ public static class Verifier
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(options);
         var problems = new ConcurrentBag<string>();
-        var (manifests, damagedManifests) = await pool.ReadManifestsAsync(null, cancellationToken);
+        var (manifests, damagedManifests) = await pool.ReadManifestsAsync(cancellationToken);
         await pool.LoadIndexAsync(cancellationToken);
         foreach (var problem in pool.IndexProblems)
         {

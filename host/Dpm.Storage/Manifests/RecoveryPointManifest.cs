@@ -42,7 +42,7 @@ public sealed record RecoveryPointManifest
     public RecoveryPointStats Stats { get; init; } = new();
     public required IReadOnlyList<ManifestItem> Items { get; init; }
 
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter() },
@@ -50,13 +50,16 @@ public sealed record RecoveryPointManifest
 
     public RecoveryPointInfo ToInfo() => new(Id, CreatedAt, Kind, Consistency);
 
-    public string ObjectName => ObjectNameOf(DataSourceId, Id);
+    public string ObjectName => ObjectNameOf(Computer, DataSourceId, Id);
 
-    public static string ObjectNameOf(string dataSourceId, string recoveryPointId) => $"{Prefix}{DataSourceKey(dataSourceId)}/{recoveryPointId}";
+    public static string ObjectNameOf(string? computer, string dataSourceId, string recoveryPointId) => $"{Prefix}{DataSourceKey(computer, dataSourceId)}/{recoveryPointId}";
 
-    /// <summary>The folder name of a data source's manifests: a hash, so names of data sources don't show in the store.</summary>
-    public static string DataSourceKey(string dataSourceId) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("dpm-data-source:" + dataSourceId)).AsSpan(0, 12));
+    /// <summary>
+    /// The folder name of a data source's manifests: a hash of its computer and id, so names don't show in the
+    /// store and two computers' data sources with the same id never share a history.
+    /// </summary>
+    public static string DataSourceKey(string? computer, string dataSourceId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(computer is null ? "dpm-data-source:" + dataSourceId : $"dpm-data-source:{computer}\n{dataSourceId}")).AsSpan(0, 12));
 
     /// <summary>A new, time-ordered recovery point id.</summary>
     public static string NewId(DateTimeOffset at) =>

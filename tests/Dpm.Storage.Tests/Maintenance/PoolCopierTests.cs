@@ -26,11 +26,11 @@ public sealed class PoolCopierTests
         Directory.Delete(pools.PoolFolder, recursive: true); // the source is gone
 
         using var copy = await StoragePool.OpenAsync(await pools.OpenStoreAsync(cloudFolder), PoolCredentials.FromPassphrase(TestPools.Passphrase), CancellationToken.None);
-        Assert.Equal([first.Id, second.Id], (await copy.ListRecoveryPointIdsAsync(null, CancellationToken.None)).Select(p => p.RecoveryPointId).Order(StringComparer.Ordinal));
+        Assert.Equal([first.Id, second.Id], (await copy.ListRecoveryPointIdsAsync(CancellationToken.None)).Select(p => p.RecoveryPointId).Order(StringComparer.Ordinal));
         Assert.Equal(TestPools.Data(900_000, 1), (await TestPools.RestoreAsync(copy, first.Id))["a.bin"]);
         Assert.Equal(TestPools.Data(900_000, 3), (await TestPools.RestoreAsync(copy, second.Id))["a.bin"]);
         var verify = await copy.VerifyAsync(new VerifyOptions(), null, CancellationToken.None);
         Assert.Empty(verify.Damaged);
-        Assert.DoesNotContain(third.Id, (await copy.ListRecoveryPointIdsAsync(null, CancellationToken.None)).Select(p => p.RecoveryPointId));
+        Assert.DoesNotContain(third.Id, (await copy.ListRecoveryPointIdsAsync(CancellationToken.None)).Select(p => p.RecoveryPointId));
     }
 }

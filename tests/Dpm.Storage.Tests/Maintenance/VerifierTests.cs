@@ -118,17 +118,17 @@ public sealed class VerifierTests : IAsyncLifetime
     public async Task LatestManifest_KeptInMemory_UntilVerifyFindsThePoolsCopyDamaged()
     {
         var second = await TestPools.BackupAsync(_pool, new Dictionary<string, byte[]> { ["b.bin"] = _a }, "ds-b", _onlyB);
-        Assert.Same(await _pool.ReadLatestManifestAsync("ds-b", CancellationToken.None), await _pool.ReadLatestManifestAsync("ds-b", CancellationToken.None));
+        Assert.Same(await _pool.ReadLatestManifestAsync(null, "ds-b", CancellationToken.None), await _pool.ReadLatestManifestAsync(null, "ds-b", CancellationToken.None));
         var manifest = Path.Combine(_pools.PoolFolder, second.ObjectName);
         var bytes = File.ReadAllBytes(manifest);
         bytes[^5] ^= 0xff;
         File.WriteAllBytes(manifest, bytes);
-        Assert.Equal(second.Id, (await _pool.ReadLatestManifestAsync("ds-b", CancellationToken.None))!.Id); // what this pool wrote, from memory
+        Assert.Equal(second.Id, (await _pool.ReadLatestManifestAsync(null, "ds-b", CancellationToken.None))!.Id); // what this pool wrote, from memory
 
         var report = await _pool.VerifyAsync(new VerifyOptions(), null, CancellationToken.None);
 
         Assert.Equal(second.Id, Assert.Single(report.Damaged).Id);
-        Assert.Equal(_onlyB.Id, (await _pool.ReadLatestManifestAsync("ds-b", CancellationToken.None))!.Id); // the damaged one is no longer hidden
+        Assert.Equal(_onlyB.Id, (await _pool.ReadLatestManifestAsync(null, "ds-b", CancellationToken.None))!.Id); // the damaged one is no longer hidden
         await Assert.ThrowsAsync<PoolDataException>(() => _pool.OpenRecoveryPointAsync(second.Id, CancellationToken.None));
     }
 

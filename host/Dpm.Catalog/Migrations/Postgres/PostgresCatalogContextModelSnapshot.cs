@@ -106,6 +106,9 @@ namespace Dpm.Catalog.Migrations.Postgres
                     b.Property<string>("Name")
                         .HasColumnType("text");
 
+                    b.Property<string>("AgentPlugins")
+                        .HasColumnType("text");
+
                     b.Property<string>("AgentVersion")
                         .HasColumnType("text");
 
@@ -120,6 +123,21 @@ namespace Dpm.Catalog.Migrations.Postgres
 
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ThrottleNonWorkHoursRate")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ThrottleWorkHoursRate")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("WorkDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("WorkEndMinute")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("WorkStartMinute")
+                        .HasColumnType("integer");
 
                     b.HasKey("Name");
 

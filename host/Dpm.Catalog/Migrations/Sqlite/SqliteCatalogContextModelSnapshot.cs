@@ -100,6 +100,9 @@ namespace Dpm.Catalog.Migrations.Sqlite
                     b.Property<string>("Name")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AgentPlugins")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("AgentVersion")
                         .HasColumnType("TEXT");
 
@@ -113,6 +116,21 @@ namespace Dpm.Catalog.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ThrottleNonWorkHoursRate")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ThrottleWorkHoursRate")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WorkDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WorkEndMinute")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WorkStartMinute")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Name");
