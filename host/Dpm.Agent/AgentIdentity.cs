@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Dpm.Management;
+using Dpm.Transfer;
+using Microsoft.Extensions.Logging;
 
 namespace Dpm.Agent;
 
@@ -56,7 +58,7 @@ internal sealed class AgentIdentity
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=dpm-agent", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && ChainsTo(certificate, authority) };
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && ReplicaConnection.ChainsTo(certificate, authority) };
         using var http = new HttpClient(handler) { BaseAddress = server };
         var response = await http.PostAsJsonAsync("agent/attach", new AttachRequest(token, request), ManagementJson.Options, cancellationToken);
         using (response)
@@ -94,18 +96,26 @@ internal sealed class AgentIdentity
         var handler = new HttpClientHandler
         {
             ClientCertificateOptions = ClientCertificateOption.Manual,
-            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && ChainsTo(presented, authority),
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && ReplicaConnection.ChainsTo(presented, authority),
         };
         handler.ClientCertificates.Add(certificate);
         return new HttpClient(handler, disposeHandler: true) { BaseAddress = new Uri(File.ReadAllText(Path.Combine(folder, ServerFile))) };
     }
 
-    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    /// <summary>The data API of the attached server: the same certificate and trust as <see cref="Connect"/>.</summary>
+    public static ReplicaConnection ConnectReplica(string folder, ILogger logger)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
+        var certificatePath = Path.Combine(folder, CertificateFile);
+        if (!File.Exists(certificatePath))
+        {
+            throw new InvalidOperationException($"this agent is not attached ({certificatePath} is missing): run dpm-agent attach --server URL --token T");
+        }
+
+        return new ReplicaConnection(
+            new Uri(File.ReadAllText(Path.Combine(folder, ServerFile))),
+            X509Certificate2.CreateFromPemFile(certificatePath, Path.Combine(folder, KeyFile)),
+            X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(folder, AuthorityFile))),
+            logger);
     }
+
 }

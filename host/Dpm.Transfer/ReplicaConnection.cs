@@ -22,9 +22,11 @@ public sealed partial class ReplicaConnection : IDisposable
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
 
-    public ReplicaConnection(Uri server, X509Certificate2 certificate, X509Certificate2 authority, ILogger logger)
+    /// <summary>A connection to <paramref name="server"/> as the holder of <paramref name="certificate"/>, trusting <paramref name="authority"/> alone; certificates are checked against <paramref name="time"/> (the server's own clock, for its in-process agent).</summary>
+    public ReplicaConnection(Uri server, X509Certificate2 certificate, X509Certificate2 authority, ILogger logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(server);
+        time ??= TimeProvider.System;
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
@@ -33,7 +35,7 @@ public sealed partial class ReplicaConnection : IDisposable
             SslOptions =
             {
                 ClientCertificates = [certificate],
-                RemoteCertificateValidationCallback = (_, presented, _, _) => presented is X509Certificate2 x && ChainsTo(x, authority),
+                RemoteCertificateValidationCallback = (_, presented, _, _) => presented is X509Certificate2 x && ChainsTo(x, authority, time.GetUtcNow()),
             },
         };
         _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions
@@ -109,9 +111,11 @@ public sealed partial class ReplicaConnection : IDisposable
         || (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
         || (ex.StatusCode == StatusCode.Aborted && ex.Trailers.GetValue("dpm-retry") is not null);
 
-    internal static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="authority"/> alone, valid at <paramref name="at"/> (now when not given).</summary>
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority, DateTimeOffset? at = null)
     {
         using var chain = new X509Chain();
+        chain.ChainPolicy.VerificationTime = (at ?? DateTimeOffset.UtcNow).UtcDateTime;
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;

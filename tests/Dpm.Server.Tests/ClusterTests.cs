@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Dpm.Catalog;
 using Dpm.Management;
@@ -17,7 +16,7 @@ public sealed class ClusterTests : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
     private readonly Lazy<PostgresServer> _postgres = new(() => new PostgresServer());
     private readonly string _root = Directory.CreateTempSubdirectory("dpm-cluster-").FullName;
-    private readonly Dictionary<string, (Process Process, string Url)> _servers = [];
+    private readonly Dictionary<string, ServerProcess> _servers = [];
 
     [Fact]
     public async Task TwoServers_EachFireRunsOnce_AndAKilledServersJobIsRetriedByTheOther_PoolStaysConsistent()
@@ -53,8 +52,7 @@ public sealed class ClusterTests : IDisposable
             .First(j => j.DataSourceId == "folder:" + big && j.State == JobState.Running);
         var victim = running.Server!;
         var survivor = victim == "node-a" ? "node-b" : "node-a";
-        _servers[victim].Process.Kill(entireProcessTree: true);
-        await _servers[victim].Process.WaitForExitAsync();
+        await _servers[victim].KillAsync();
 
         var retried = await WaitForJobsAsync(jobs => jobs.Any(j => j.DataSourceId == "folder:" + big && j.State == JobState.Succeeded));
         var bigJobs = retried.Where(j => j.DataSourceId == "folder:" + big).OrderBy(j => j.CreatedAt).ToList();
@@ -93,8 +91,7 @@ public sealed class ClusterTests : IDisposable
         Assert.Null((await client.AddToProtectionGroupAsync("Lone", new GroupMemberDto { DataSourceId = big }, CancellationToken.None)).Problem);
 
         await WaitForAsync(client, jobs => jobs.Any(j => j.DataSourceId == big && j.State == "Running"));
-        _servers["lone"].Process.Kill(entireProcessTree: true);
-        await _servers["lone"].Process.WaitForExitAsync();
+        await _servers["lone"].KillAsync();
         await StartServerAsync("lone", plugins, []);
 
         var jobs = await WaitForAsync(Client("lone"), jobs => jobs.Any(j => j.State == "Succeeded"));
@@ -143,58 +140,12 @@ public sealed class ClusterTests : IDisposable
 
     private async Task StartServerAsync(string name, string plugins, string[] settings)
     {
-        var url = $"http://127.0.0.1:{PostgresServer.FreePort()}";
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] args =
+        _servers[name] = await ServerProcess.StartAsync(Path.Combine(_root, name + ".log"),
         [
-            Path.Combine(AppContext.BaseDirectory, "Dpm.Server.dll"), "--urls", url,
             $"--Dpm:DataDirectory={Path.Combine(_root, name)}", $"--Dpm:Plugins:Directory={plugins}",
             $"--Dpm:Pool:Path={Path.Combine(_root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(_root, "pool.key")}",
             $"--Dpm:Catalog:ServerName={name}", "--Dpm:Agents:Url=https://127.0.0.1:0", .. settings,
-        ];
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        var log = new StreamWriter(Path.Combine(_root, name + ".log"), append: true);
-        log.AutoFlush = true;
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _servers[name] = (process, url);
-
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try
-            {
-                if ((await http.GetAsync(new Uri("api/health", UriKind.Relative))).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
-            {
-            }
-
-            Assert.False(process.HasExited, $"{name} stopped at start: {File.ReadAllText(Path.Combine(_root, name + ".log"))}");
-            await Task.Delay(200);
-        }
-    }
-
-    private static void Write(StreamWriter log, string? line)
-    {
-        if (line is not null)
-        {
-            lock (log)
-            {
-                log.WriteLine(line);
-            }
-        }
+        ]);
     }
 
     /// <summary>Reads the shared catalog until the jobs satisfy <paramref name="done"/> (in real time, up to a deadline).</summary>
@@ -217,15 +168,9 @@ public sealed class ClusterTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var (process, _) in _servers.Values)
+        foreach (var server in _servers.Values)
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-
-            process.Dispose();
+            server.Dispose();
         }
 
         if (_postgres.IsValueCreated)

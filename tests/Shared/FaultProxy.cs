@@ -8,7 +8,8 @@ namespace Dpm.Tests;
 /// A TCP proxy in front of a real server (Azurite, s3rver) that spoils the first connections it is given: it
 /// drops them (reset before any answer, as a broken network does), cuts them in the middle of a transfer (reset
 /// after <c>cutAfterBytes</c> bytes of the request went through), or answers their request with 503 (as a
-/// throttled account does). Connections after those are passed through untouched.
+/// throttled account does). Connections after those are passed through untouched. It counts the bytes clients
+/// send through it: what went over the wire.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
@@ -37,6 +38,11 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>How many connections were dropped, cut or answered busy so far.</summary>
     public int Spoiled => Volatile.Read(ref _spoiled);
+
+    /// <summary>Bytes the clients sent through the proxy (TLS and HTTP/2 framing included).</summary>
+    public long BytesUp => Interlocked.Read(ref _bytesUp);
+
+    private long _bytesUp;
 
     private async Task AcceptAsync()
     {
@@ -84,7 +90,7 @@ public sealed class FaultProxy : IAsyncDisposable
                     return;
                 }
 
-                var upstream = client.GetStream().CopyToAsync(target.GetStream(), _stop.Token);
+                var upstream = CountingCopyAsync(client.GetStream(), target.GetStream());
                 var downstream = target.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
                 await Task.WhenAny(upstream, downstream);
             }
@@ -92,6 +98,17 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 // a connection the client or the stop ended
             }
+        }
+    }
+
+    private async Task CountingCopyAsync(NetworkStream from, NetworkStream to)
+    {
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
+        {
+            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            Interlocked.Add(ref _bytesUp, read);
         }
     }
 
@@ -111,6 +128,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
             await target.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             passed += read;
+            Interlocked.Add(ref _bytesUp, read);
         }
 
         Interlocked.Increment(ref _spoiled);

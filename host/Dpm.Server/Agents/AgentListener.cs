@@ -91,7 +91,7 @@ internal sealed partial class AgentListener(
         _app.MapPost("/agent/heartbeat", HeartbeatAsync);
         await _app.StartAsync(cancellationToken);
         Url = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-        _local = new ReplicaConnection(new Uri(Url), Authority.IssueLocalAgentCertificate(host.Value.ComputerName), Authority.Certificate, logging.CreateLogger<ReplicaConnection>());
+        _local = new ReplicaConnection(new Uri(Url), Authority.IssueLocalAgentCertificate(host.Value.ComputerName), Authority.Certificate, logging.CreateLogger<ReplicaConnection>(), time);
         Listening(logger, Url);
     }
 

@@ -1,6 +1,7 @@
 using Dpm.Catalog;
 using Dpm.Contracts;
 using Dpm.Management;
+using Dpm.Protection;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Server.Protection;
@@ -82,7 +83,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status404NotFound, $"there is no protection group named '{name}'");
         }
 
-        var pluginId = member.PluginId ?? ProtectionService.DefaultPlugin(member.DataSourceId);
+        var pluginId = member.PluginId ?? DataSourceIds.DefaultPlugin(member.DataSourceId);
         if (pluginId is null)
         {
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{member.DataSourceId}'");
@@ -107,8 +108,8 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
                 Id = member.DataSourceId,
                 ComputerName = computer.Name,
                 PluginId = pluginId,
-                Name = ProtectionService.NameOf(member.DataSourceId),
-                Location = ProtectionService.PathOf(member.DataSourceId),
+                Name = DataSourceIds.NameOf(member.DataSourceId),
+                Location = DataSourceIds.PathOf(member.DataSourceId),
             }).Entity;
         }
 

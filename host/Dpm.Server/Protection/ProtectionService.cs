@@ -44,7 +44,6 @@ internal sealed class ProtectionService(
     AgentListener agents,
     ILoggerFactory logging)
 {
-    private const string FilesPlugin = "Dpm.Workloads.Files";
     private readonly Dictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
@@ -54,7 +53,7 @@ internal sealed class ProtectionService(
         var failures = new List<string>();
         foreach (var workload in plugins.GetActive(PluginKind.Workload))
         {
-            var parent = parentId is null ? null : new DataSource { Id = parentId, Name = parentId, Kind = "Folder", Location = PathOf(parentId) };
+            var parent = parentId is null ? null : new DataSource { Id = parentId, Name = parentId, Kind = "Folder", Location = DataSourceIds.PathOf(parentId) };
             var result = await plugins.ListAsync<IWorkloadPlugin, DataSource>(workload.Id, "DiscoverDataSources", (p, ct) => p.DiscoverDataSourcesAsync(parent, ct), cancellationToken);
             if (result.Succeeded)
             {
@@ -164,7 +163,7 @@ internal sealed class ProtectionService(
             return Outcome.Fail<T>(StatusCodes.Status503ServiceUnavailable, pools.Problem!);
         }
 
-        var pluginId = requestedPlugin ?? DefaultPlugin(dataSourceId);
+        var pluginId = requestedPlugin ?? DataSourceIds.DefaultPlugin(dataSourceId);
         if (pluginId is null)
         {
             return Outcome.Fail<T>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{dataSourceId}'");
@@ -182,13 +181,7 @@ internal sealed class ProtectionService(
             return Outcome.Fail<T>(StatusCodes.Status409Conflict, grant.Message);
         }
 
-        var dataSource = new DataSource
-        {
-            Id = dataSourceId,
-            Name = NameOf(dataSourceId),
-            Kind = dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? "Volume" : "Folder",
-            Location = PathOf(dataSourceId),
-        };
+        var dataSource = DataSourceIds.ToDataSource(dataSourceId);
         var gate = GateOf(dataSourceId);
         if (!await gate.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
@@ -279,7 +272,7 @@ internal sealed class ProtectionService(
             return Outcome.Ok<IReadOnlyList<RecoverableItem>>(matches);
         }
 
-        var pluginId = reader.Manifest.PluginId ?? FilesPlugin;
+        var pluginId = reader.Manifest.PluginId ?? DataSourceIds.FilesPlugin;
         var listed = await plugins.ListAsync<IWorkloadPlugin, RecoverableItem>(pluginId, "ListRecoverableItems", (p, ct) => p.ListRecoverableItemsAsync(reader, path, ct), cancellationToken);
         return listed.Succeeded
             ? Outcome.Ok<IReadOnlyList<RecoverableItem>>(listed.Value!)
@@ -299,7 +292,7 @@ internal sealed class ProtectionService(
             return Outcome.Fail<RecoveryResult>(StatusCodes.Status400BadRequest, "an alternate or copy-to-folder recovery needs a target path");
         }
 
-        var pluginId = reader.Manifest.PluginId ?? FilesPlugin;
+        var pluginId = reader.Manifest.PluginId ?? DataSourceIds.FilesPlugin;
         if (!plugins.TryGetActive<IWorkloadPlugin>(pluginId, out var plugin, out var reason))
         {
             return Outcome.Fail<RecoveryResult>(StatusCodes.Status409Conflict, reason);
@@ -476,21 +469,6 @@ internal sealed class ProtectionService(
         {
             return _running.TryGetValue(dataSourceId, out var gate) ? gate : _running[dataSourceId] = new SemaphoreSlim(1, 1);
         }
-    }
-
-    /// <summary>The workload plugin that protects a data source when none is named: the file workload for folders and volumes.</summary>
-    internal static string? DefaultPlugin(string dataSourceId) =>
-        dataSourceId.StartsWith("folder:", StringComparison.Ordinal) || dataSourceId.StartsWith("volume:", StringComparison.Ordinal) ? FilesPlugin : null;
-
-    /// <summary>A data source's display name: the last part of its path, or its id.</summary>
-    internal static string NameOf(string dataSourceId) =>
-        PathOf(dataSourceId) is { } path ? Path.GetFileName(path.TrimEnd('/')) is { Length: > 0 } name ? name : path : dataSourceId;
-
-    /// <summary>The absolute path a folder or volume data source names, or null.</summary>
-    internal static string? PathOf(string dataSourceId)
-    {
-        var colon = dataSourceId.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 && dataSourceId[(colon + 1)..].StartsWith('/') ? dataSourceId[(colon + 1)..] : null;
     }
 
     private static RecoveryPointSummary Summary(RecoveryPointManifest m) => new()
