@@ -13,7 +13,7 @@ namespace Dpm.Transfer;
 /// <summary>
 /// A recovery point written over the data API. Data is chunked and hashed here; for each batch of new chunk
 /// ids the server says which it lacks, and only those are sent (zstd-compressed when the protection group's
-/// policy says so, at the computer's throttled rate). Every <see cref="CheckpointBytes"/> sent the server makes
+/// policy says so, at the computer's throttled rate). Every so many bytes sent (the server says how many) it makes
 /// what it received durable, so a synchronization cut off and run again never sends those chunks twice. Items
 /// follow their chunks; nothing is visible on the server until the commit.
 /// </summary>
@@ -58,9 +58,6 @@ public sealed class RemoteRecoveryPointWriter : IRecoveryPointSink
         _contentDefined = new FastCdcChunker(parameters.ChunkMinSize, parameters.ChunkAverageSize, parameters.ChunkMaxSize);
         _readBuffer = ArrayPool<byte>.Shared.Rent(2 * Math.Max(parameters.ChunkMaxSize, parameters.FixedChunkSize));
     }
-
-    /// <summary>How many bytes of chunks are sent between two checkpoints.</summary>
-    public static long CheckpointBytes { get; set; } = 64L << 20;
 
     public string SessionId => _session;
 
@@ -226,7 +223,7 @@ public sealed class RemoteRecoveryPointWriter : IRecoveryPointSink
         _batch.Clear();
         _batchIds.Clear();
         _batchBytes = 0;
-        if (_sinceCheckpoint >= CheckpointBytes)
+        if (_sinceCheckpoint >= (_parameters.CheckpointBytes > 0 ? _parameters.CheckpointBytes : 64L << 20))
         {
             await _connection.CallAsync("make the chunks sent so far durable", o => _connection.Client.CheckpointAsync(new SessionRequest { SessionId = _session }, o).ResponseAsync, cancellationToken);
             _sinceCheckpoint = 0;

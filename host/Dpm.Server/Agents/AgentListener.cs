@@ -24,6 +24,9 @@ public sealed class AgentOptions
     /// <summary>How long an attach token works.</summary>
     public int TokenLifetimeMinutes { get; set; } = 60;
 
+    /// <summary>How many megabytes of chunks an agent sends between two checkpoints (what a cut-off synchronization never sends again).</summary>
+    public int CheckpointMegabytes { get; set; } = 64;
+
     /// <summary>How long a synchronization an agent stopped sending for is kept before it is dropped.</summary>
     public double SessionIdleMinutes { get; set; } = 10;
 }
@@ -89,6 +92,10 @@ internal sealed partial class AgentListener(
         _app.MapGet("/agent/authority", () => Results.Text(Authority.Certificate.ExportCertificatePem(), "application/x-pem-file")); // public: an agent checks it against its token's pin
         _app.MapPost("/agent/attach", AttachAsync);
         _app.MapPost("/agent/heartbeat", HeartbeatAsync);
+        _app.MapFallback(() => Results.Problem(
+            title: "not an agent's call",
+            detail: "this endpoint only takes recovery points from agents and gives them their own back: it can't list other computers' data, delete, prune or change policies (the management API does that, for the administrator)",
+            statusCode: StatusCodes.Status403Forbidden));
         await _app.StartAsync(cancellationToken);
         Url = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
         _local = new ReplicaConnection(new Uri(Url), Authority.IssueLocalAgentCertificate(host.Value.ComputerName), Authority.Certificate, logging.CreateLogger<ReplicaConnection>(), time);

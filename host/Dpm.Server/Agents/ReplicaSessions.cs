@@ -97,6 +97,7 @@ internal sealed partial class ReplicaSessions(
             FixedChunkSize = pool.Config.FixedChunkSize,
             CompressOnWire = compress,
             HasPrevious = latest is not null,
+            CheckpointBytes = (long)options.Value.CheckpointMegabytes << 20,
             Throttle = computerRow is null ? null : new Throttle
             {
                 WorkHoursRate = computerRow.ThrottleWorkHoursRate,
