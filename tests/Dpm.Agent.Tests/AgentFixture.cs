@@ -45,6 +45,9 @@ public sealed class AgentFixture(string root)
         return JsonDocument.Parse(run.Output).RootElement;
     }
 
+    /// <summary>The server address the agent was attached to.</summary>
+    public string ServerUrl(string name) => File.ReadAllText(Path.Combine(root, name, "identity", "server.url"));
+
     /// <summary>Points the agent at another address of its server (a proxy in front of it).</summary>
     public void Redirect(string name, string url) => File.WriteAllText(Path.Combine(root, name, "identity", "server.url"), url);
 
