@@ -20,6 +20,9 @@ internal sealed class AgentIdentity
     private const string AuthorityFile = "authority.crt";
     private const string ServerFile = "server.url";
 
+    /// <summary>Where the identity is kept in the agent's data directory.</summary>
+    public static string Folder(string dataDirectory) => Path.Combine(dataDirectory, "identity");
+
     /// <summary>Exchanges a one-time token for a client certificate; returns the computer name the server gave it.</summary>
     public static async Task<string> AttachAsync(string folder, Uri server, string token, CancellationToken cancellationToken)
     {

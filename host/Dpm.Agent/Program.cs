@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dpm.Agent;
@@ -54,10 +53,10 @@ discover.SetAction(async (parse, ct) =>
     return exit;
 });
 
-var run = new Command("run", "Run the agent until stopped (host settings such as --Dpm:DataDirectory=DIR pass through)") { TreatUnmatchedTokensAsErrors = false };
+var run = new Command("run", "Run the agent until stopped, sending a heartbeat every Dpm:Agent:HeartbeatSeconds (host settings such as --Dpm:DataDirectory=DIR pass through)") { TreatUnmatchedTokensAsErrors = false };
 run.SetAction(async (_, ct) =>
 {
-    using var host = BuildHost(args);
+    using var host = BuildHost(args, running: true);
     await host.RunAsync(ct);
     return 0;
 });
@@ -95,27 +94,15 @@ heartbeat.SetAction(async (parse, ct) =>
     await host.StartAsync(ct);
     var loaded = host.Services.GetRequiredService<PluginManager>().GetActive(PluginKind.Workload).Select(p => p.Id).ToList();
     await host.StopAsync(ct);
-    try
+    var (seen, problem) = await Heartbeat.SendAsync(IdentityFolder(args), loaded, ct);
+    if (seen is null)
     {
-        using var http = AgentIdentity.Connect(IdentityFolder(args));
-        var version = typeof(AgentIdentity).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        using var response = await http.PostAsJsonAsync("agent/heartbeat", new AgentHeartbeat(version, loaded), ManagementJson.Options, ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = await response.Content.ReadFromJsonAsync<ApiProblem>(ManagementJson.Options, ct);
-            await Console.Error.WriteLineAsync($"dpm-agent: the server refused this agent: {problem?.Detail ?? response.ReasonPhrase}");
-            return 1;
-        }
-
-        var seen = (await response.Content.ReadFromJsonAsync<AgentInfo>(ManagementJson.Options, ct))!;
-        Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(seen, ManagementJson.Options) : $"{seen.ComputerName}: alive, version {seen.Version}");
-        return 0;
-    }
-    catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or CryptographicException)
-    {
-        await Console.Error.WriteLineAsync($"dpm-agent: {ex.Message}");
+        await Console.Error.WriteLineAsync($"dpm-agent: {problem}");
         return 1;
     }
+
+    Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(seen, ManagementJson.Options) : $"{seen.ComputerName}: alive, version {seen.Version}, plugins {(seen.Plugins.Count == 0 ? "none" : string.Join(", ", seen.Plugins))}");
+    return 0;
 });
 
 var dataSourceOption = new Option<string>("--datasource") { Description = "The data source's id (for example folder:/srv/data)", Required = true };
@@ -194,7 +181,7 @@ var root = new RootCommand("dpm-agent: the DpmPlugins protection agent") { disco
 root.TreatUnmatchedTokensAsErrors = false;
 root.SetAction(async (_, ct) =>
 {
-    using var host = BuildHost(args);
+    using var host = BuildHost(args, running: true);
     await host.RunAsync(ct);
     return 0;
 });
@@ -227,14 +214,21 @@ async Task<int> WithServerAsync<T>(bool asJson, Func<IHost, ReplicaConnection, T
 static string IdentityFolder(string[] args)
 {
     var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args.Where(a => a.StartsWith("--Dpm:", StringComparison.Ordinal)).ToArray()).Build();
-    return Path.Combine(DpmHostOptions.ResolveDataDirectory(configuration["Dpm:DataDirectory"]), "identity");
+    return AgentIdentity.Folder(DpmHostOptions.ResolveDataDirectory(configuration["Dpm:DataDirectory"]));
 }
 
-static IHost BuildHost(string[] args)
+// The agent's host: its plugins; when it runs until stopped (not for one command), its heartbeats too.
+static IHost BuildHost(string[] args, bool running = false)
 {
     var builder = Host.CreateApplicationBuilder(args);
     builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for results
     builder.Services.AddSingleton<ILicenceGate, ServerEnforcedLicence>();
     builder.Services.AddDpmHost(builder.Configuration).AddDpmPlugins(builder.Configuration);
+    if (running)
+    {
+        builder.Services.AddOptions<HeartbeatOptions>().Bind(builder.Configuration.GetSection(HeartbeatOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<HeartbeatService>();
+    }
+
     return builder.Build();
 }

@@ -13,7 +13,11 @@ public sealed record AgentHeartbeat(string Version, IReadOnlyList<string> Plugin
 public sealed record AttachTokenInfo(string ComputerName, string Token, DateTimeOffset ExpiresAt, string AgentUrl);
 
 /// <summary>A computer with an agent, as <c>dpm agent get</c> lists it.</summary>
-public sealed record AgentInfo(string ComputerName, bool Attached, bool Revoked, string? Version, DateTimeOffset? LastHeartbeat, string? CertificateThumbprint);
+public sealed record AgentInfo(string ComputerName, bool Attached, bool Revoked, string? Version, DateTimeOffset? LastHeartbeat, string? CertificateThumbprint)
+{
+    /// <summary>The ids of the workload plugins the agent loaded, as its last heartbeat said (none before its first).</summary>
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+}
 
 /// <summary>
 /// The text of a one-time attach token: <c>dpm-attach.ID.SECRET.PIN</c>, where PIN is the SHA-256 (hex) of the

@@ -37,7 +37,7 @@ public static class DpmServer
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunningJobs>());
         builder.Services.AddSingleton<ProtectionService>();
-        builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section));
+        builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RecoveryPointBook>();
         builder.Services.AddSingleton<ReplicaSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaSessions>());

@@ -148,7 +148,7 @@ internal static class ManagementApi
 
                 computer.RevokedAt = time.GetUtcNow();
                 await context.SaveChangesAsync(ct);
-                return Results.Ok(new AgentInfo(computer.Name, false, true, computer.AgentVersion, computer.LastHeartbeat, computer.CertificateThumbprint));
+                return Results.Ok(AgentListener.ToInfo(computer));
             })
             .Produces<AgentInfo>()
             .WithSummary("Removes a computer's agent: its certificate is refused from now on (its recovery points stay)");
@@ -156,10 +156,9 @@ internal static class ManagementApi
             {
                 await using var context = catalog.Open();
                 var computers = await context.Computers.AsNoTracking().Where(c => c.CertificateThumbprint != null).ToListAsync(ct);
-                return computers.OrderBy(c => c.Name, StringComparer.Ordinal)
-                    .Select(c => new AgentInfo(c.Name, c.RevokedAt is null, c.RevokedAt is not null, c.AgentVersion, c.LastHeartbeat, c.CertificateThumbprint)).ToList();
+                return computers.OrderBy(c => c.Name, StringComparer.Ordinal).Select(AgentListener.ToInfo).ToList();
             })
-            .WithSummary("Attached agents: version, last heartbeat, certificate");
+            .WithSummary("Attached agents: version, last heartbeat, the plugins they loaded, certificate");
         api.MapPost("/cloud-copy", async (CloudCopyService copy, CancellationToken ct) => ToResult(await copy.RunAsync(ct)))
             .Produces<CloudCopyResult>()
             .WithSummary("Copies every recovery point not yet in the long-term cloud copy there (locked for its time there where the store can lock), and removes those whose time is over");

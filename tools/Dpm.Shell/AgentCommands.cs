@@ -26,7 +26,7 @@ internal static class AgentCommands
         var remove = new Command("remove", "Remove a computer's agent: its certificate is refused at once (its recovery points stay)") { removed, shell.Json };
         remove.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.RemoveAgentAsync(parse.GetValue(removed)!, t), a => shell.Console.WriteLine($"the agent of {a.ComputerName} is removed"), ct));
 
-        var get = new Command("get", "List attached agents: version, last heartbeat, certificate") { shell.Json };
+        var get = new Command("get", "List attached agents: version, last heartbeat, the plugins they loaded, certificate") { shell.Json };
         get.SetAction((parse, ct) => shell.CallAsync(parse, (c, t) => c.GetAgentsAsync(t), agents => Render(shell.Console, agents), ct));
         return new Command("agent", "Agents of protected computers") { attach, remove, get };
     }
@@ -39,7 +39,7 @@ internal static class AgentCommands
             return;
         }
 
-        var table = new Table().AddColumns("Computer", "State", "Version", "Last heartbeat", "Certificate");
+        var table = new Table().AddColumns("Computer", "State", "Version", "Last heartbeat", "Plugins", "Certificate");
         foreach (var agent in agents)
         {
             table.AddRow(
@@ -47,6 +47,7 @@ internal static class AgentCommands
                 agent.Revoked ? "[red]removed[/]" : "attached",
                 Markup.Escape(agent.Version ?? "-"),
                 agent.LastHeartbeat is { } seen ? seen.ToString("u", CultureInfo.InvariantCulture) : "never",
+                Markup.Escape(agent.Plugins.Count == 0 ? "-" : string.Join(", ", agent.Plugins)),
                 Markup.Escape(agent.CertificateThumbprint?[..16] ?? "-"));
         }
 

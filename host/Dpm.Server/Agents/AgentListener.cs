@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -29,6 +31,15 @@ public sealed class AgentOptions
 
     /// <summary>How long a synchronization an agent stopped sending for is kept before it is dropped.</summary>
     public double SessionIdleMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// How long an attached agent may go without a heartbeat before the health check raises AgentNotResponding.
+    /// Agents send one every 5 minutes (Dpm:Agent:HeartbeatSeconds, 300), so 30 minutes is six missed in a row:
+    /// a restart of the agent or the server, or a short network outage, passes without an alert; an agent that
+    /// stopped is found within this time and one health check (every 15 minutes) more.
+    /// </summary>
+    [Range(1, 7 * 24 * 60)]
+    public int HeartbeatTimeoutMinutes { get; set; } = 30;
 }
 
 /// <summary>
@@ -147,12 +158,27 @@ internal sealed partial class AgentListener(
 
         await using var context = catalog.Open();
         var row = await context.Computers.SingleAsync(c => c.Name == computer, cancellationToken);
-        row.LastHeartbeat = time.GetUtcNow();
+        var now = time.GetUtcNow();
+        row.LastHeartbeat = now;
         row.AgentVersion = heartbeat.Version;
         row.AgentPlugins = string.Join(',', heartbeat.Plugins ?? []);
         await context.SaveChangesAsync(cancellationToken);
-        return Results.Ok(new AgentInfo(row.Name, true, false, row.AgentVersion, row.LastHeartbeat, row.CertificateThumbprint));
+
+        // The agent answers again: the operator sees that now, not at the next health check.
+        await catalog.Alerts.ResolveAsync(AlertType.AgentNotResponding, row.Name, HeartbeatResolution(row.Name, now), cancellationToken);
+        return Results.Ok(ToInfo(row));
     }
+
+    /// <summary>A computer's agent as the management API and the agent itself see it.</summary>
+    public static AgentInfo ToInfo(Computer computer) =>
+        new(computer.Name, computer.RevokedAt is null, computer.RevokedAt is not null, computer.AgentVersion, computer.LastHeartbeat, computer.CertificateThumbprint)
+        {
+            Plugins = computer.AgentPlugins?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [],
+        };
+
+    /// <summary>Why an AgentNotResponding alert was resolved: the agent sent a heartbeat again.</summary>
+    public static string HeartbeatResolution(string computer, DateTimeOffset at) =>
+        string.Create(CultureInfo.InvariantCulture, $"the agent of {computer} sent a heartbeat at {at:u}");
 
     /// <summary>
     /// The computer a call comes from: its client certificate must be from this server's authority, in its time,

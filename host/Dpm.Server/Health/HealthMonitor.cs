@@ -1,9 +1,12 @@
 using System.Globalization;
 using Dpm.Catalog;
+using Dpm.Core.Hosting;
 using Dpm.Core.Licensing;
 using Dpm.Management;
+using Dpm.Server.Agents;
 using Dpm.Server.Protection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dpm.Server.Health;
 
@@ -22,9 +25,13 @@ internal sealed record HealthReport(IReadOnlyList<string> Raised, IReadOnlyList<
 /// mode: more computers than evaluation mode protects).</item>
 /// <item>LicenceNearExpiry (warning): a licence expires within 30 days (or has expired and is still installed),
 /// or evaluation mode ends within 30 days (or has ended with no licence installed).</item>
+/// <item>AgentNotResponding (critical), per computer: its attached agent sent no heartbeat (or, never having
+/// sent one, attached) longer ago than <see cref="AgentOptions.HeartbeatTimeoutMinutes"/>. A heartbeat resolves
+/// it at once; removing the agent resolves it at the next check.</item>
 /// </list>
 /// </summary>
-internal sealed partial class HealthMonitor(CatalogHost catalog, PoolHost pools, LicenceService licences, TimeProvider time, ILogger<HealthMonitor> logger)
+internal sealed partial class HealthMonitor(
+    CatalogHost catalog, PoolHost pools, LicenceService licences, IOptions<AgentOptions> agents, IOptions<DpmHostOptions> host, TimeProvider time, ILogger<HealthMonitor> logger)
 {
     /// <summary>Above this fraction of its disk used, the storage pool is almost full.</summary>
     public const double PoolFullFraction = 0.9;
@@ -51,6 +58,12 @@ internal sealed partial class HealthMonitor(CatalogHost catalog, PoolHost pools,
         var state = licences.GetState();
         await SettleAsync(AlertType.LicenceOverCount, AlertSeverity.Critical, OverCount(state), active, _ => $"the licences cover the computers that hold them again ({state.Summary})", raised, resolved, cancellationToken);
         await SettleAsync(AlertType.LicenceNearExpiry, AlertSeverity.Warning, NearExpiry(state, now), active, _ => $"no longer near its end ({state.Summary})", raised, resolved, cancellationToken);
+
+        // Critical, as DPM raises an unreachable agent: while it doesn't answer, none of the computer's data
+        // sources is synchronized or can be recovered to it, so its protection has stopped. The timeout already
+        // lets a short outage pass, so what is raised is worth acting on.
+        var (silent, answering) = await CheckAgentsAsync(now, cancellationToken);
+        await SettleAsync(AlertType.AgentNotResponding, AlertSeverity.Critical, silent, active, c => answering.GetValueOrDefault(c, $"the agent of {c} was removed"), raised, resolved, cancellationToken);
 
         Checked(logger, raised.Count, resolved.Count);
         return new HealthReport(raised, resolved);
@@ -119,6 +132,38 @@ internal sealed partial class HealthMonitor(CatalogHost catalog, PoolHost pools,
         }
 
         return (missed, met);
+    }
+
+    /// <summary>
+    /// The attached agents whose last sign of life is older than the heartbeat timeout (computer → message), and why
+    /// the others are fine. The server's own computer is not one: its agent runs in the server's process.
+    /// </summary>
+    private async Task<(Dictionary<string, string> Silent, Dictionary<string, string> Answering)> CheckAgentsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromMinutes(agents.Value.HeartbeatTimeoutMinutes);
+        var own = host.Value.ComputerName;
+        await using var context = catalog.Open();
+        var attached = await context.Computers.AsNoTracking().Where(c => c.CertificateThumbprint != null && c.RevokedAt == null && c.Name != own).ToListAsync(cancellationToken);
+        var silent = new Dictionary<string, string>(StringComparer.Ordinal);
+        var answering = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var computer in attached)
+        {
+            // An agent attached again after a long silence has its timeout from the new attach.
+            var heard = computer.LastHeartbeat is { } beat && beat >= computer.AttachedAt;
+            var since = heard ? computer.LastHeartbeat!.Value : computer.AttachedAt;
+            if (now - since < timeout)
+            {
+                answering[computer.Name] = heard ? AgentListener.HeartbeatResolution(computer.Name, since) : string.Create(Culture, $"the agent of {computer.Name} attached again at {since:u}");
+            }
+            else
+            {
+                silent[computer.Name] = string.Create(
+                    Culture,
+                    $"the agent of {computer.Name} is not responding: {(heard ? "its last heartbeat was at" : "it has sent no heartbeat since it attached at")} {since:u}, more than {agents.Value.HeartbeatTimeoutMinutes} minutes ago; check that dpm-agent runs there and can reach this server");
+            }
+        }
+
+        return (silent, answering);
     }
 
     /// <summary>The storage pool when it is almost full (subject → message) and what resolves it, or null when its space is unknown.</summary>

@@ -36,7 +36,7 @@ internal sealed partial class PruneJob(RetentionService retention, PoolHost pool
     private static partial void Failed(ILogger logger, string problem);
 }
 
-/// <summary>The scheduled health check: SLA, storage pool space and licence alerts raised and resolved.</summary>
+/// <summary>The scheduled health check: SLA, storage pool space, licence and agent alerts raised and resolved.</summary>
 [DisallowConcurrentExecution]
 internal sealed class HealthCheckJob(HealthMonitor health) : IJob
 {
