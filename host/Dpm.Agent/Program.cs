@@ -228,6 +228,7 @@ static IHost BuildHost(string[] args, bool running = false)
     {
         builder.Services.AddOptions<HeartbeatOptions>().Bind(builder.Configuration.GetSection(HeartbeatOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<HeartbeatService>();
+        builder.Services.AddHostedService<WorkService>();
     }
 
     return builder.Build();

@@ -144,6 +144,9 @@ public sealed record GroupMemberDto
 {
     public required string DataSourceId { get; init; }
 
+    /// <summary>The protected computer; the server's own when null. Another computer needs an attached agent.</summary>
+    public string? Computer { get; init; }
+
     /// <summary>The workload plugin; the file workload for folders and volumes when null.</summary>
     public string? PluginId { get; init; }
 }

@@ -106,8 +106,10 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<ProtectionGroupInfo>> AddToProtectionGroupAsync(string group, GroupMemberDto member, CancellationToken cancellationToken) =>
         SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Post, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources") { Content = Json(member) }, cancellationToken);
 
-    public Task<ApiResult<ProtectionGroupInfo>> RemoveFromProtectionGroupAsync(string group, string dataSourceId, CancellationToken cancellationToken) =>
-        SendAsync<ProtectionGroupInfo>(new HttpRequestMessage(HttpMethod.Delete, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources?id={Uri.EscapeDataString(dataSourceId)}"), cancellationToken);
+    public Task<ApiResult<ProtectionGroupInfo>> RemoveFromProtectionGroupAsync(string group, string dataSourceId, CancellationToken cancellationToken, string? computer = null) =>
+        SendAsync<ProtectionGroupInfo>(
+            new HttpRequestMessage(HttpMethod.Delete, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources?id={Uri.EscapeDataString(dataSourceId)}" + (computer is null ? "" : $"&computer={Uri.EscapeDataString(computer)}")),
+            cancellationToken);
 
     private static JsonContent Json<T>(T value) => JsonContent.Create(value, options: ManagementJson.Options);
 

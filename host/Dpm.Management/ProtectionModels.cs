@@ -22,6 +22,9 @@ public sealed record SynchronizationRequestDto
 
     /// <summary>Paths or patterns to leave out.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
+
+    /// <summary>The protected computer; the server's own when null (another computer's agent does the work).</summary>
+    public string? Computer { get; init; }
 }
 
 /// <summary>A recovery point as listed.</summary>
@@ -119,6 +122,9 @@ public sealed record ConsistencyCheckRequestDto
 
     /// <summary>Heavy: compare every file's data too (reads everything); light: items and metadata only.</summary>
     public bool Heavy { get; init; }
+
+    /// <summary>The protected computer; the server's own when null (another computer's agent does the work).</summary>
+    public string? Computer { get; init; }
 }
 
 /// <summary>A difference between the data source and its replica.</summary>

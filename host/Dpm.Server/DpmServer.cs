@@ -41,6 +41,7 @@ public static class DpmServer
         builder.Services.AddSingleton<RecoveryPointBook>();
         builder.Services.AddSingleton<ReplicaSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaSessions>());
+        builder.Services.AddSingleton<AgentDispatcher>();
         builder.Services.AddSingleton<AgentListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AgentListener>());
         builder.Services.AddDpmScheduler(builder.Configuration);

@@ -105,8 +105,8 @@ internal static class ManagementApi
         api.MapPost("/protection-groups/{name}/datasources", async (string name, GroupMemberDto member, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
                 await PlannedAsync(await groups.AddMemberAsync(name, member, ct), scheduler, ct))
             .WithSummary("Add a data source to a protection group (a data source belongs to one group)");
-        api.MapDelete("/protection-groups/{name}/datasources", async (string name, string id, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
-                await PlannedAsync(await groups.RemoveMemberAsync(name, id, ct), scheduler, ct))
+        api.MapDelete("/protection-groups/{name}/datasources", async (string name, string id, string? computer, ProtectionGroupService groups, ProtectionScheduler scheduler, CancellationToken ct) =>
+                await PlannedAsync(await groups.RemoveMemberAsync(name, id, computer, ct), scheduler, ct))
             .WithSummary("Remove a data source from a protection group; its recovery points stay");
 
         api.MapGet("/jobs", async (CatalogHost catalog, CancellationToken ct) => (await catalog.Jobs.ListAsync(200, ct)).Select(ToInfo).ToList())

@@ -41,16 +41,17 @@ internal static class ProtectionGroupCommands
 
         var dataSource = new Argument<string>("DATASOURCE") { Description = "The data source id, for example folder:/srv/data" };
         var plugin = new Option<string?>("--plugin") { Description = "The workload plugin (default: the file workload for folders and volumes)" };
-        var add = new Command("add-datasource", "Add a data source to a protection group") { name, dataSource, plugin, shell.Json };
+        var computer = new Option<string?>("--computer") { Description = "The protected computer whose agent has the data source (default: the server's own)" };
+        var add = new Command("add-datasource", "Add a data source to a protection group") { name, dataSource, plugin, computer, shell.Json };
         add.SetAction((parse, ct) => shell.CallAsync(
             parse,
-            (c, t) => c.AddToProtectionGroupAsync(parse.GetValue(name)!, new GroupMemberDto { DataSourceId = parse.GetValue(dataSource)!, PluginId = parse.GetValue(plugin) }, t),
+            (c, t) => c.AddToProtectionGroupAsync(parse.GetValue(name)!, new GroupMemberDto { DataSourceId = parse.GetValue(dataSource)!, PluginId = parse.GetValue(plugin), Computer = parse.GetValue(computer) }, t),
             group => Render(shell.Console, [group]),
             ct));
 
-        var remove = new Command("remove-datasource", "Remove a data source from a protection group (its recovery points stay)") { name, dataSource, shell.Json };
+        var remove = new Command("remove-datasource", "Remove a data source from a protection group (its recovery points stay)") { name, dataSource, computer, shell.Json };
         remove.SetAction((parse, ct) => shell.CallAsync(
-            parse, (c, t) => c.RemoveFromProtectionGroupAsync(parse.GetValue(name)!, parse.GetValue(dataSource)!, t), group => Render(shell.Console, [group]), ct));
+            parse, (c, t) => c.RemoveFromProtectionGroupAsync(parse.GetValue(name)!, parse.GetValue(dataSource)!, t, parse.GetValue(computer)), group => Render(shell.Console, [group]), ct));
 
         return new Command("protection-group", "Protection groups: data sources protected together under one policy") { create, get, Set(shell, name), add, remove };
     }

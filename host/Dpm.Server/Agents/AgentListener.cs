@@ -48,7 +48,7 @@ public sealed class AgentOptions
 /// other call must present the certificate this server gave that computer's agent, not revoked since.
 /// </summary>
 internal sealed partial class AgentListener(
-    IOptions<AgentOptions> options, IOptions<DpmHostOptions> host, CatalogHost catalog, ReplicaSessions sessions, TimeProvider time, ILoggerFactory logging, ILogger<AgentListener> logger)
+    IOptions<AgentOptions> options, IOptions<DpmHostOptions> host, CatalogHost catalog, ReplicaSessions sessions, AgentDispatcher dispatcher, TimeProvider time, ILoggerFactory logging, ILogger<AgentListener> logger)
     : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
@@ -77,6 +77,7 @@ internal sealed partial class AgentListener(
         builder.Services.AddSingleton(logging);
         builder.Services.AddSingleton(this);
         builder.Services.AddSingleton(sessions);
+        builder.Services.AddSingleton(dispatcher);
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = ReplicaConnection.MaxMessageSize;

@@ -9,7 +9,7 @@ namespace Dpm.Server.Agents;
 /// computer it was issued to, not removed since) and handed to <see cref="ReplicaSessions"/>, which keeps the
 /// write-only rules. Refusals go back as gRPC statuses with the reason.
 /// </summary>
-internal sealed class ReplicaService(AgentListener listener, ReplicaSessions sessions) : Replica.ReplicaBase
+internal sealed class ReplicaService(AgentListener listener, ReplicaSessions sessions, AgentDispatcher dispatcher) : Replica.ReplicaBase
 {
     public override Task OpenDataSource(OpenDataSourceRequest request, IServerStreamWriter<DataSourceState> responseStream, ServerCallContext context) =>
         AsAgentAsync(context, computer => sessions.OpenAsync(computer, request.DataSourceId, responseStream, context.CancellationToken));
@@ -55,6 +55,16 @@ internal sealed class ReplicaService(AgentListener listener, ReplicaSessions ses
 
     public override Task<ChunkData> ReadChunk(ReadChunkRequest request, ServerCallContext context) =>
         AsAgentAsync(context, computer => sessions.ReadChunkAsync(computer, request, context.CancellationToken));
+
+    public override Task Work(WorkRequest request, IServerStreamWriter<WorkItem> responseStream, ServerCallContext context) =>
+        AsAgentAsync(context, computer => dispatcher.ServeAsync(computer, responseStream, context.CancellationToken));
+
+    public override Task<WorkReportReply> ReportWork(WorkReport request, ServerCallContext context) =>
+        AsAgentAsync(context, computer =>
+        {
+            dispatcher.Report(computer, request);
+            return Task.FromResult(new WorkReportReply());
+        });
 
     private Task<bool> AsAgentAsync(ServerCallContext context, Func<string, Task> call) =>
         AsAgentAsync(context, async computer =>

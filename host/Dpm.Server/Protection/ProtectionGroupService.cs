@@ -73,7 +73,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
         return [.. groups.OrderBy(g => g.Name, StringComparer.Ordinal).Select(Info)];
     }
 
-    /// <summary>Adds a data source of this computer to a group; a data source belongs to one group at most.</summary>
+    /// <summary>Adds a data source of this computer, or of an attached agent's, to a group; a data source belongs to one group at most.</summary>
     public async Task<Outcome<ProtectionGroupInfo>> AddMemberAsync(string name, GroupMemberDto member, CancellationToken cancellationToken)
     {
         await using var context = catalog.Open();
@@ -89,12 +89,19 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status400BadRequest, $"say which workload plugin protects '{member.DataSourceId}'");
         }
 
-        if (await context.Computers.FindAsync([computer.Name], cancellationToken) is null)
+        var computerName = member.Computer ?? computer.Name;
+        var known = await context.Computers.FindAsync([computerName], cancellationToken);
+        if (computerName != computer.Name && (known?.CertificateThumbprint is null || known.RevokedAt is not null))
         {
-            context.Computers.Add(new Computer { Name = computer.Name, AttachedAt = time.GetUtcNow() });
+            return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status400BadRequest, $"{computerName} has no attached agent: attach one first (dpm agent attach {computerName})");
         }
 
-        var dataSource = await context.DataSources.FindAsync([computer.Name, member.DataSourceId], cancellationToken);
+        if (known is null)
+        {
+            context.Computers.Add(new Computer { Name = computerName, AttachedAt = time.GetUtcNow() });
+        }
+
+        var dataSource = await context.DataSources.FindAsync([computerName, member.DataSourceId], cancellationToken);
         if (dataSource?.ProtectionGroupId is { } other && other != group.Id)
         {
             var owner = await context.ProtectionGroups.Where(g => g.Id == other).Select(g => g.Name).SingleAsync(cancellationToken);
@@ -106,7 +113,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             dataSource = context.DataSources.Add(new DataSourceRecord
             {
                 Id = member.DataSourceId,
-                ComputerName = computer.Name,
+                ComputerName = computerName,
                 PluginId = pluginId,
                 Name = DataSourceIds.NameOf(member.DataSourceId),
                 Location = DataSourceIds.PathOf(member.DataSourceId),
@@ -127,7 +134,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
         return Outcome.Ok(Info(group));
     }
 
-    public async Task<Outcome<ProtectionGroupInfo>> RemoveMemberAsync(string name, string dataSourceId, CancellationToken cancellationToken)
+    public async Task<Outcome<ProtectionGroupInfo>> RemoveMemberAsync(string name, string dataSourceId, string? computerName, CancellationToken cancellationToken)
     {
         await using var context = catalog.Open();
         var group = await context.ProtectionGroups.Include(g => g.Members).SingleOrDefaultAsync(g => g.Name == name, cancellationToken);
@@ -136,7 +143,7 @@ internal sealed class ProtectionGroupService(CatalogHost catalog, ProtectedCompu
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status404NotFound, $"there is no protection group named '{name}'");
         }
 
-        var member = group.Members.SingleOrDefault(m => m.ComputerName == computer.Name && m.Id == dataSourceId);
+        var member = group.Members.SingleOrDefault(m => m.ComputerName == (computerName ?? computer.Name) && m.Id == dataSourceId);
         if (member is null)
         {
             return Outcome.Fail<ProtectionGroupInfo>(StatusCodes.Status404NotFound, $"'{dataSourceId}' is not a member of '{name}'");

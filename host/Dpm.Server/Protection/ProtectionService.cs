@@ -8,9 +8,9 @@ using Dpm.Core.Plugins;
 using Dpm.Management;
 using Dpm.Protection;
 using Dpm.Storage;
-using Dpm.Storage.Manifests;
 using Dpm.Server.Agents;
 using Dpm.Transfer;
+using Dpm.Transfer.Wire;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dpm.Server.Protection;
@@ -42,6 +42,7 @@ internal sealed class ProtectionService(
     CatalogHost catalog,
     RunningJobs jobs,
     AgentListener agents,
+    AgentDispatcher dispatcher,
     ILoggerFactory logging)
 {
     private readonly Dictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
@@ -70,36 +71,95 @@ internal sealed class ProtectionService(
 
     public async Task<Outcome<SynchronizationOutcome>> SynchronizeAsync(SynchronizationRequestDto request, CancellationToken cancellationToken, int attempt = 1)
     {
+        if (request.Computer is { } other && other != computer.Name)
+        {
+            return await OnAgentAsync<SynchronizationOutcome>(
+                other,
+                new WorkItem { Kind = WorkItem.Types.Kind.Synchronize, DataSourceId = request.DataSourceId, PluginId = request.PluginId ?? "", Include = { request.Include }, Exclude = { request.Exclude } },
+                await HasRecoveryPointAsync(other, request.DataSourceId, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation,
+                attempt,
+                cancellationToken);
+        }
+
         var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var type = await HasRecoveryPointAsync(sync.DataSource.Id, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation;
+            var type = await HasRecoveryPointAsync(computer.Name, sync.DataSource.Id, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation;
             var result = await AsJobAsync(
                 type, sync, (job, ct) => AgentProtection.SynchronizeAsync(agents.LocalAgent, plugin, sync, job.Id.ToString(), job, logging, ct), r => r, cancellationToken, attempt);
-            return ToOutcome(result, clock.Elapsed);
+            return Outcomes.ToOutcome(result, clock.Elapsed);
         }, cancellationToken);
         if (outcome.Status == StatusCodes.Status500InternalServerError)
         {
-            await RaiseRecoveryPointFailedAsync(request.DataSourceId, outcome.Problem!);
+            await RaiseRecoveryPointFailedAsync(computer.Name, request.DataSourceId, outcome.Problem!);
         }
 
         return outcome;
     }
 
-    private string Subject(string dataSourceId) => $"{computer.Name}/{dataSourceId}";
-
     /// <summary>Raises (or counts again) the data source's recovery-point-failed alert; the next point made resolves it.</summary>
-    public Task RaiseRecoveryPointFailedAsync(string dataSourceId, string problem) =>
-        catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, Subject(dataSourceId), problem, CancellationToken.None);
+    public Task RaiseRecoveryPointFailedAsync(string computerName, string dataSourceId, string problem) =>
+        catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, $"{computerName}/{dataSourceId}", problem, CancellationToken.None);
 
-    private async Task<bool> HasRecoveryPointAsync(string dataSourceId, CancellationToken cancellationToken)
+    private async Task<bool> HasRecoveryPointAsync(string computerName, string dataSourceId, CancellationToken cancellationToken)
     {
         await using var context = catalog.Open();
-        return await context.RecoveryPoints.AnyAsync(p => p.ComputerName == computer.Name && p.DataSourceId == dataSourceId, cancellationToken);
+        return await context.RecoveryPoints.AnyAsync(p => p.ComputerName == computerName && p.DataSourceId == dataSourceId, cancellationToken);
     }
 
-    public Task<Outcome<ConsistencyCheckResultDto>> CheckConsistencyAsync(ConsistencyCheckRequestDto request, CancellationToken cancellationToken) =>
-        RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions(), async (plugin, sync) =>
+    /// <summary>
+    /// Has another computer's agent do work as a job of this server (the agent sends its recovery point over the
+    /// data API, which puts it in the catalog), and waits for it: its progress goes to the job, a cancel to the agent.
+    /// </summary>
+    private async Task<Outcome<T>> OnAgentAsync<T>(string computerName, WorkItem item, JobType type, int attempt, CancellationToken cancellationToken)
+    {
+        await using (var context = catalog.Open())
+        {
+            var row = await context.Computers.AsNoTracking().SingleOrDefaultAsync(c => c.Name == computerName, cancellationToken);
+            if (row?.CertificateThumbprint is null || row.RevokedAt is not null)
+            {
+                return Outcome.Fail<T>(StatusCodes.Status409Conflict, $"{computerName} has no attached agent (dpm agent attach {computerName}, then dpm-agent attach and run there)");
+            }
+        }
+
+        using var job = await jobs.StartAsync(type, item.DataSourceId, cancellationToken, attempt);
+        item.JobId = job.Id.ToString();
+        try
+        {
+            var report = await dispatcher.RunAsync(computerName, item, job);
+            if (report.Cancelled || job.Token.IsCancellationRequested)
+            {
+                await job.EndAsync(JobState.Cancelled, job.Progress.BytesDone, job.Progress.ItemsDone, job.CancelReason);
+                return Outcome.Fail<T>(StatusCodes.Status409Conflict, $"job {job.Id} ({type} of '{item.DataSourceId}' on {computerName}) was {job.CancelReason}; no recovery point was made");
+            }
+
+            if (!report.Succeeded)
+            {
+                throw new AgentUnavailableException(report.Error);
+            }
+
+            var value = System.Text.Json.JsonSerializer.Deserialize<T>(report.OutcomeJson, ManagementJson.Options)!;
+            await job.EndAsync(JobState.Succeeded, job.Progress.BytesDone, job.Progress.ItemsDone, null);
+            return Outcome.Ok(value);
+        }
+        catch (AgentUnavailableException ex)
+        {
+            await job.EndAsync(JobState.Failed, job.Progress.BytesDone, job.Progress.ItemsDone, ex.Message);
+            var problem = $"the work on '{item.DataSourceId}' of {computerName} failed: {ex.Message}";
+            if (item.Kind == WorkItem.Types.Kind.Synchronize)
+            {
+                await RaiseRecoveryPointFailedAsync(computerName, item.DataSourceId, problem);
+            }
+
+            return Outcome.Fail<T>(StatusCodes.Status500InternalServerError, problem);
+        }
+    }
+
+    public async Task<Outcome<ConsistencyCheckResultDto>> CheckConsistencyAsync(ConsistencyCheckRequestDto request, CancellationToken cancellationToken) =>
+        request.Computer is { } other && other != computer.Name
+            ? await OnAgentAsync<ConsistencyCheckResultDto>(
+                other, new WorkItem { Kind = WorkItem.Types.Kind.ConsistencyCheck, DataSourceId = request.DataSourceId, PluginId = request.PluginId ?? "", Heavy = request.Heavy }, JobType.ConsistencyCheck, 1, cancellationToken)
+            : await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions(), async (plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
             var level = request.Heavy ? ConsistencyCheckLevel.Heavy : ConsistencyCheckLevel.Light;
@@ -109,7 +169,7 @@ internal sealed class ProtectionService(
                 (job, ct) => AgentProtection.CheckConsistencyAsync(agents.LocalAgent, plugin, sync, level, job.Id.ToString(), job, logging, ct),
                 r => r.Repair,
                 cancellationToken);
-            return ToCheck(result, clock.Elapsed);
+            return Outcomes.ToCheck(result, clock.Elapsed);
         }, cancellationToken);
 
     /// <summary>
@@ -142,14 +202,6 @@ internal sealed class ProtectionService(
         }
     }
 
-    private static ConsistencyCheckResultDto ToCheck(ConsistencyCheckOutcome result, TimeSpan elapsed) => new()
-    {
-        Level = result.Level,
-        ItemsCompared = result.ItemsCompared,
-        BytesCompared = result.BytesCompared,
-        Inconsistencies = [.. result.Inconsistencies.Select(i => new InconsistencyInfo(i.Path, i.Reason))],
-        Repair = result.Repair is { } repair ? ToOutcome(repair, elapsed) : null,
-    };
 
     /// <summary>
     /// The common part of synchronization and consistency check: the pool, the plugin, the licence, one run per
@@ -212,20 +264,6 @@ internal sealed class ProtectionService(
         }
     }
 
-    private static SynchronizationOutcome ToOutcome(SynchronizationResult result, TimeSpan elapsed) => new()
-    {
-        RecoveryPoint = Summary(result.RecoveryPoint),
-        ItemsRead = result.ItemsRead,
-        ItemsReused = result.ItemsReused,
-        ChangedWhileRead = result.ChangedWhileRead,
-        Vanished = result.Vanished,
-        FullEnumerationReason = result.FullEnumerationReason,
-        FreezeNotSupportedReason = result.FreezeNotSupportedReason,
-        Seconds = elapsed.TotalSeconds,
-        ItemsListed = result.ItemsListed,
-        ReplicaInconsistentReason = result.ReplicaInconsistentReason,
-        ConsistencyCheck = result.ConsistencyCheck is { } check ? ToCheck(check, elapsed) : null,
-    };
 
     /// <summary>The recovery points the catalog lists (of one data source, or all), oldest first.</summary>
     public async Task<Outcome<IReadOnlyList<RecoveryPointSummary>>> ListRecoveryPointsAsync(string? dataSourceId, CancellationToken cancellationToken)
@@ -471,20 +509,4 @@ internal sealed class ProtectionService(
         }
     }
 
-    private static RecoveryPointSummary Summary(RecoveryPointManifest m) => new()
-    {
-        Id = m.Id,
-        DataSourceId = m.DataSourceId,
-        DataSourceName = m.DataSourceName,
-        PluginId = m.PluginId,
-        Computer = m.Computer,
-        CreatedAt = m.CreatedAt,
-        Kind = m.Kind,
-        Consistency = m.Consistency,
-        Items = m.Stats.Items,
-        Bytes = m.Stats.Bytes,
-        BytesRead = m.Stats.BytesRead,
-        NewBytes = m.Stats.NewBytes,
-        StoredBytes = m.Stats.StoredBytes,
-    };
 }

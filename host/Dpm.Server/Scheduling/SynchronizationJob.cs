@@ -1,4 +1,3 @@
-using Dpm.Contracts;
 using Dpm.Management;
 using Dpm.Server.Protection;
 using Quartz;
@@ -11,7 +10,7 @@ namespace Dpm.Server.Scheduling;
 /// cluster too.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed partial class SynchronizationJob(ProtectionService protection, CatalogHost catalog, ProtectedComputer computer, ILogger<SynchronizationJob> logger) : IJob
+internal sealed partial class SynchronizationJob(ProtectionService protection, CatalogHost catalog, ILogger<SynchronizationJob> logger) : IJob
 {
     public const string ComputerKey = "computer";
     public const string DataSourceKey = "dataSource";
@@ -23,12 +22,6 @@ internal sealed partial class SynchronizationJob(ProtectionService protection, C
         var data = context.MergedJobDataMap;
         var computerName = data.GetString(ComputerKey)!;
         var dataSourceId = data.GetString(DataSourceKey)!;
-        if (computerName != computer.Name)
-        {
-            NoAgent(logger, computerName, dataSourceId);
-            return;
-        }
-
         var attempt = 1;
         if (context.Recovering)
         {
@@ -44,17 +37,17 @@ internal sealed partial class SynchronizationJob(ProtectionService protection, C
         var plugin = data.GetString(PluginKey);
         if (context.Trigger.Key.Name == ProtectionScheduler.ConsistencyCheckTrigger)
         {
-            var check = await protection.CheckConsistencyAsync(new ConsistencyCheckRequestDto { DataSourceId = dataSourceId, PluginId = plugin, Heavy = true }, cancellationToken);
+            var check = await protection.CheckConsistencyAsync(new ConsistencyCheckRequestDto { DataSourceId = dataSourceId, PluginId = plugin, Heavy = true, Computer = computerName }, cancellationToken);
             Ran(logger, "consistency check", dataSourceId, check.Problem ?? "done");
             return;
         }
 
-        var outcome = await protection.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = dataSourceId, PluginId = plugin }, cancellationToken, attempt);
+        var outcome = await protection.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = dataSourceId, PluginId = plugin, Computer = computerName }, cancellationToken, attempt);
         if (outcome.Status == StatusCodes.Status400BadRequest)
         {
             // A member that can't be protected any more (its folder is gone, say): a failed recovery point, as in DPM.
             // (Failures of the work itself raise it already; a cancel or a run already going on is no failure.)
-            await protection.RaiseRecoveryPointFailedAsync(dataSourceId, outcome.Problem!);
+            await protection.RaiseRecoveryPointFailedAsync(computerName, dataSourceId, outcome.Problem!);
         }
 
         Ran(logger, "synchronization", dataSourceId, outcome.Problem ?? "recovery point " + outcome.Value!.RecoveryPoint.Id);
@@ -65,7 +58,4 @@ internal sealed partial class SynchronizationJob(ProtectionService protection, C
 
     [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "Skipped the fire of {ScheduledAt} for {DataSource}: a synchronization that started at {LastStart} already covers it")]
     private static partial void Covered(ILogger logger, string dataSource, DateTimeOffset? scheduledAt, DateTimeOffset lastStart);
-
-    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "{Computer}/{DataSource} is scheduled, but this server protects only its own computer and no agent of {Computer} is attached")]
-    private static partial void NoAgent(ILogger logger, string computer, string dataSource);
 }
