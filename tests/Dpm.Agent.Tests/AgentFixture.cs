@@ -29,6 +29,26 @@ public sealed class AgentFixture(string root)
 
     public Task<ProcessRunner.Result> RunAsync(string name, params string[] args) => ProcessRunner.RunAsync("dpm-agent.dll", Environment(name), args);
 
+    /// <summary>
+    /// Starts a server as a process of its own on embedded defaults under the fixture's folder (its pool there too),
+    /// unscheduled, with the disk and file workload plugins; <paramref name="settings"/> add to that.
+    /// </summary>
+    public async Task<ServerProcess> StartServerAsync(params string[] settings)
+    {
+        var plugins = Path.Combine(root, "server-plugins");
+        if (!Directory.Exists(plugins))
+        {
+            FixturePlugins.CopyTo(plugins, "Dpm.Storage.Disk");
+            FixturePlugins.CopyTo(plugins, "Dpm.Workloads.Files");
+        }
+
+        return await ServerProcess.StartAsync(Path.Combine(root, "server.log"),
+        [
+            $"--Dpm:DataDirectory={Path.Combine(root, "server")}", $"--Dpm:Plugins:Directory={plugins}", "--Dpm:ComputerName=backupserver",
+            $"--Dpm:Pool:Path={Path.Combine(root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(root, "pool.key")}", RunningServer.Unscheduled, .. settings,
+        ]);
+    }
+
     /// <summary>Issues a token for <paramref name="name"/> and attaches its agent with it.</summary>
     public async Task AttachAsync(DpmManagementClient client, string name)
     {

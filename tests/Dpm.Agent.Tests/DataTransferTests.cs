@@ -18,28 +18,12 @@ public sealed class DataTransferTests(Xunit.Abstractions.ITestOutputHelper outpu
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private async Task<ServerProcess> StartServerAsync(params string[] settings)
-    {
-        var plugins = Path.Combine(_root, "server-plugins");
-        if (!Directory.Exists(plugins))
-        {
-            FixturePlugins.CopyTo(plugins, "Dpm.Storage.Disk");
-            FixturePlugins.CopyTo(plugins, "Dpm.Workloads.Files");
-        }
-
-        return await ServerProcess.StartAsync(Path.Combine(_root, "server.log"),
-        [
-            $"--Dpm:DataDirectory={Path.Combine(_root, "server")}", $"--Dpm:Plugins:Directory={plugins}", "--Dpm:ComputerName=backupserver",
-            $"--Dpm:Pool:Path={Path.Combine(_root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(_root, "pool.key")}", RunningServer.Unscheduled, .. settings,
-        ]);
-    }
-
     private static DpmManagementClient Client(ServerProcess server) => new(new HttpClient { BaseAddress = new Uri(server.Url) });
 
     [Fact]
     public async Task TwoAgents_ProtectTheirOwnFolders_SendOnlyWhatChanged_SeeOnlyTheirOwn_AndRecoverExactly()
     {
-        using var server = await StartServerAsync("--Dpm:Agents:Url=https://127.0.0.1:0");
+        using var server = await Agents.StartServerAsync("--Dpm:Agents:Url=https://127.0.0.1:0");
         var client = Client(server);
         var files = AgentFixture.RandomFolder(Path.Combine(_root, "fileserver1-data"), files: 4, bytesEach: 2 << 20, seed: 1);
         var laptop = AgentFixture.RandomFolder(Path.Combine(_root, "laptop7-data"), files: 2, bytesEach: 1 << 20, seed: 2);

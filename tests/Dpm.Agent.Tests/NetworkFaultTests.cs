@@ -44,7 +44,7 @@ public sealed class NetworkFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
     public async Task ServerKilledMidTransfer_TheSynchronizationRunsAgainAfterTheRestart_SendingOnlyWhatWasNotDurable()
     {
         var agentsUrl = $"https://127.0.0.1:{PostgresServer.FreePort()}";
-        var server = await StartServerAsync(agentsUrl);
+        var server = await Agents.StartServerAsync($"--Dpm:Agents:Url={agentsUrl}", "--Dpm:Agents:CheckpointMegabytes=16");
         try
         {
             var client = new DpmManagementClient(new HttpClient { BaseAddress = new Uri(server.Url) });
@@ -64,7 +64,7 @@ public sealed class NetworkFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
             var killedAt = JournalBytes(journal);
             await server.KillAsync();
             server.Dispose();
-            server = await StartServerAsync(agentsUrl);
+            server = await Agents.StartServerAsync($"--Dpm:Agents:Url={agentsUrl}", "--Dpm:Agents:CheckpointMegabytes=16");
 
             var run = await synchronizing;
             Assert.True(run.ExitCode == 0, run.Error);
@@ -83,23 +83,6 @@ public sealed class NetworkFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
 
     private static long JournalBytes(string folder) =>
         Directory.Exists(folder) ? Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length) : 0;
-
-    private async Task<ServerProcess> StartServerAsync(string agentsUrl)
-    {
-        var plugins = Path.Combine(_root, "server-plugins");
-        if (!Directory.Exists(plugins))
-        {
-            FixturePlugins.CopyTo(plugins, "Dpm.Storage.Disk");
-            FixturePlugins.CopyTo(plugins, "Dpm.Workloads.Files");
-        }
-
-        return await ServerProcess.StartAsync(Path.Combine(_root, "server.log"),
-        [
-            $"--Dpm:DataDirectory={Path.Combine(_root, "server")}", $"--Dpm:Plugins:Directory={plugins}", "--Dpm:ComputerName=backupserver",
-            $"--Dpm:Pool:Path={Path.Combine(_root, "pool")}", $"--Dpm:Pool:KeyFile={Path.Combine(_root, "pool.key")}", RunningServer.Unscheduled,
-            $"--Dpm:Agents:Url={agentsUrl}", "--Dpm:Agents:CheckpointMegabytes=16",
-        ]);
-    }
 
     /// <summary>The computer has exactly one recovery point, it recovers to the protected bytes, and the pool verifies clean.</summary>
     private async Task AssertOnePointThatRecoversAsync(DpmManagementClient client, string computer, string data, JsonElement synchronized)
