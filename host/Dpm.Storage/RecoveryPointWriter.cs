@@ -112,105 +112,13 @@ public sealed class RecoveryPointWriter : IRecoveryPointSink
     /// Only the changed ranges (and any growth) are read from the source. Returns null when an old chunk's size
     /// isn't known (then read the whole file).
     /// </summary>
-    public async Task<IReadOnlyList<ChunkId>?> StorePatchedAsync(
+    public Task<IReadOnlyList<ChunkId>?> StorePatchedAsync(
         IReadOnlyList<ChunkId> previous, Stream source, long length, IReadOnlyList<Dpm.Contracts.ByteRange> changed, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(previous);
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(changed);
         ThrowIfFinished();
-        var sizes = new long[previous.Count];
-        for (var i = 0; i < previous.Count; i++)
-        {
-            if (!_pool.Index.TryGetAny(previous[i], out var location))
-            {
-                return null;
-            }
-
-            sizes[i] = location.Entry.RawLength;
-        }
-
-        // Which old chunks are kept as they are, and which are rebuilt (their old content loaded ahead, a few at a time).
-        var plan = new List<(int Index, long Start, long KeptEnd, List<Dpm.Contracts.ByteRange>? Touching)>();
-        long start = 0;
-        for (var i = 0; i < previous.Count && start < length; start += sizes[i], i++)
-        {
-            var end = start + sizes[i];
-            var keptEnd = Math.Min(end, length);
-            var touching = changed.Where(r => r.Length > 0 && r.Offset < keptEnd && r.End > start).ToList();
-            bool reusable;
-            lock (_gate)
-            {
-                reusable = touching.Count == 0 && keptEnd == end && (_pool.Index.TryGet(previous[i], out _) || _queued.Contains(previous[i]));
-            }
-
-            plan.Add((i, start, keptEnd, reusable ? null : touching));
-        }
-
-        var loads = new Queue<Task<PooledChunk>>();
-        var toLoad = plan.Where(p => p.Touching is not null).Select(p => previous[p.Index]).ToList();
-        var nextLoad = 0;
-        void LoadAhead()
-        {
-            while (loads.Count < 4 && nextLoad < toLoad.Count)
-            {
-                var id = toLoad[nextLoad++];
-                loads.Enqueue(Task.Run(() => _pool.LoadPooledChunkAsync(id, cancellationToken), cancellationToken));
-            }
-        }
-
-        var chunks = new List<ChunkId>(previous.Count);
-        try
-        {
-            LoadAhead();
-            foreach (var (index, chunkStart, keptEnd, touching) in plan)
-            {
-                if (touching is null)
-                {
-                    chunks.Add(previous[index]);
-                    continue;
-                }
-
-                using var old = await loads.Dequeue();
-                LoadAhead();
-                var size = (int)(keptEnd - chunkStart);
-                var patched = ChunkBuffers.Rent(size);
-                try
-                {
-                    old.Span[..size].CopyTo(patched);
-                    foreach (var range in touching)
-                    {
-                        var from = Math.Max(range.Offset, chunkStart);
-                        var to = Math.Min(range.End, keptEnd);
-                        source.Position = from;
-                        await source.ReadExactlyAsync(patched.AsMemory((int)(from - chunkStart), (int)(to - from)), cancellationToken);
-                        Interlocked.Add(ref _bytesRead, to - from);
-                    }
-
-                    chunks.Add(await AddChunkAsync(patched.AsMemory(0, size), cancellationToken));
-                }
-                finally
-                {
-                    ChunkBuffers.Return(patched);
-                }
-            }
-        }
-        finally
-        {
-            while (loads.TryDequeue(out var pending))
-            {
-                _ = pending.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            }
-        }
-
-        if (length > start)
-        {
-            // The file grew: chunk what is new as a stream of its own.
-            source.Position = start;
-            chunks.AddRange(await StoreDataAsync(new BoundedStream(source, length - start), fixedSize: false, cancellationToken));
-        }
-
-        return chunks;
+        return ChunkPatcher.PatchAsync(
+            new ChunkPatcher.Target(_pool, Contains, AddChunkAsync, (rest, ct) => StoreDataAsync(rest, fixedSize: false, ct), n => Interlocked.Add(ref _bytesRead, n)),
+            previous, source, length, changed, cancellationToken);
     }
 
     /// <summary>Adds an item with the chunks <see cref="StoreDataAsync"/> returned for it (none for folders and links).</summary>
@@ -573,50 +481,4 @@ public sealed class RecoveryPointWriter : IRecoveryPointSink
     private void ThrowIfFinished() => ObjectDisposedException.ThrowIf(_finished, this);
 
     private readonly record struct RawChunk(ChunkId Id, byte[] Data, int Length);
-
-    /// <summary>A window of a stream from its current position, <paramref name="size"/> bytes long.</summary>
-    private sealed class BoundedStream(Stream inner, long size) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => size;
-
-        public override long Position
-        {
-            get => _read;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, size - _read)]);
-            _read += n;
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, size - _read)], cancellationToken);
-            _read += n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

@@ -26,6 +26,7 @@ public sealed class RemoteRecoveryPointWriter : IRecoveryPointSink
     private const int ItemsPerCall = 2000;
 
     private readonly ReplicaConnection _connection;
+    private readonly IChunkSource _replica;
     private readonly string _session;
     private readonly RecoveryPointDraft _draft;
     private readonly TransferParameters _parameters;
@@ -47,9 +48,10 @@ public sealed class RemoteRecoveryPointWriter : IRecoveryPointSink
     private ulong _sequence;
     private bool _finished;
 
-    internal RemoteRecoveryPointWriter(ReplicaConnection connection, string session, RecoveryPointDraft draft, TransferParameters parameters, HashSet<ChunkId> known)
+    internal RemoteRecoveryPointWriter(ReplicaConnection connection, string session, RecoveryPointDraft draft, TransferParameters parameters, HashSet<ChunkId> known, IChunkSource replica)
     {
         _connection = connection;
+        _replica = replica;
         _session = session;
         _draft = draft;
         _parameters = parameters;
@@ -82,9 +84,14 @@ public sealed class RemoteRecoveryPointWriter : IRecoveryPointSink
         return await StreamChunker.ChunkAsync(content, chunker, _readBuffer, AddChunkAsync, n => Interlocked.Add(ref _bytesRead, n), cancellationToken);
     }
 
-    /// <summary>Patching from the replica's chunks would fetch them from the server first: the file is read whole instead.</summary>
-    public Task<IReadOnlyList<ChunkId>?> StorePatchedAsync(IReadOnlyList<ChunkId> previous, Stream source, long length, IReadOnlyList<ByteRange> changed, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<ChunkId>?>(null);
+    /// <summary>Reads only the changed ranges; the touched chunks' old content comes from the replica on the server.</summary>
+    public Task<IReadOnlyList<ChunkId>?> StorePatchedAsync(IReadOnlyList<ChunkId> previous, Stream source, long length, IReadOnlyList<ByteRange> changed, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        return ChunkPatcher.PatchAsync(
+            new ChunkPatcher.Target(_replica, id => _known.Contains(id) || _batchIds.Contains(id), AddChunkAsync, (rest, ct) => StoreDataAsync(rest, fixedSize: false, ct), n => Interlocked.Add(ref _bytesRead, n)),
+            previous, source, length, changed, cancellationToken);
+    }
 
     public void Add(ProtectedItem item, IReadOnlyList<ChunkId> chunks)
     {

@@ -116,7 +116,7 @@ public sealed class RemoteReplica : IReplicaTarget
             DataSourceLocation = DataSource.Location ?? "",
         };
         var reply = await _connection.CallAsync($"start a recovery point of '{draft.DataSourceId}'", o => _connection.Client.BeginAsync(request, o).ResponseAsync, cancellationToken);
-        return new RemoteRecoveryPointWriter(_connection, reply.SessionId, draft, Parameters, _known);
+        return new RemoteRecoveryPointWriter(_connection, reply.SessionId, draft, Parameters, _known, this);
     }
 
     /// <summary>The server's job new recovery points of this replica belong to, when the server started the work.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dpm.Management;
 using Dpm.Tests;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dpm.Agent.Tests;
 
@@ -102,6 +103,61 @@ public sealed class DataTransferTests(Xunit.Abstractions.ITestOutputHelper outpu
         output.WriteLine($"express full after 8 x {run.Length} bytes changed ({100.0 * 8 * run.Length / size:0.000}%): {wire} bytes over the wire ({100.0 * wire / size:0.000}%), {expressFull.GetProperty("bytesSent").GetInt64()} bytes of chunks, {expressFull.GetProperty("bytesRead").GetInt64()} bytes read");
         Assert.True(replica.GetProperty("bytesSent").GetInt64() >= size);
         Assert.True(wire <= size / 50, $"{wire} bytes went over the wire, more than 2% of {size}");
+    }
+
+    /// <summary>
+    /// A running agent on btrfs (its change journal lives as long as the agent runs): the file workload knows the
+    /// changed extents of a large file, so the agent reads only those and rebuilds the touched chunks from their
+    /// old content, which it fetches from the server (its own latest point); only the rebuilt chunks and the
+    /// growth go back.
+    /// </summary>
+    [LoopMountFact]
+    public async Task ExpressFull_OnBtrfs_TheRunningAgentReadsOnlyTheChangedRanges()
+    {
+        using var volume = LoopFileSystem.Create(256L << 20, type: "btrfs");
+        await using var server = await RunningServer.StartAsync([RunningServer.Unscheduled], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var client = new DpmManagementClient(new HttpClient { BaseAddress = new Uri(server.Url) });
+        await Agents.AttachAsync(client, "hyperv3");
+        var log = new System.Text.StringBuilder();
+        using var running = ProcessRunner.Start("dpm-agent.dll", Agents.Environment("hyperv3"), log, "run");
+        var dispatcher = server.App.Services.GetRequiredService<Dpm.Server.Agents.AgentDispatcher>();
+        for (var waited = 0; !dispatcher.IsConnected("hyperv3"); waited++)
+        {
+            Assert.True(waited < 600, $"the agent didn't take work: {log}");
+            await Task.Delay(100);
+        }
+
+        var disk = AgentFixture.RandomFolder(Directory.CreateDirectory(Path.Combine(volume.MountPoint, "vms")).FullName, files: 1, bytesEach: 48 << 20, seed: 21);
+        var request = new SynchronizationRequestDto { DataSourceId = "folder:" + disk, Computer = "hyperv3" };
+        Assert.True((await client.SynchronizeAsync(request, CancellationToken.None)).Succeeded);
+        await using (var image = File.OpenWrite(Path.Combine(disk, "file-000.bin")))
+        {
+            var page = new byte[8192];
+            foreach (var at in new[] { 3, 1000, 2500, 4000 })
+            {
+                Random.Shared.NextBytes(page);
+                image.Position = at * 8192L;
+                image.Write(page);
+            }
+
+            image.Position = image.Length;
+            image.Write(new byte[300_000]); // and it grows
+        }
+
+        var kept = Path.Combine(_root, "kept");
+        CopyFolder(disk, kept);
+        var second = await client.SynchronizeAsync(request, CancellationToken.None);
+
+        Assert.True(second.Succeeded, second.Problem?.Detail);
+        var point = second.Value!.RecoveryPoint;
+        Assert.True(point.BytesRead < (48 << 20) / 20, $"read {point.BytesRead} bytes of 48 MiB");
+        Assert.True(point.BytesRead >= (4 * 8192) + 300_000, $"read only {point.BytesRead} bytes");
+        Assert.True(point.NewBytes < 8 << 20, $"{point.NewBytes} new bytes");
+        running.Kill(entireProcessTree: true);
+        var target = Path.Combine(_root, "recovered");
+        var recovered = await Agents.RunAsync("hyperv3", "recover", "--recovery-point", point.Id, "--to", target);
+        Assert.True(recovered.ExitCode == 0, recovered.Error);
+        AgentFixture.AssertSameFiles(kept, target);
     }
 
     private static void CopyFolder(string from, string to)

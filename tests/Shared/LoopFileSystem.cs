@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace Dpm.Tests;
 
 /// <summary>
-/// A real, small ext4 file system: an image file made with mkfs.ext4 and loop-mounted on a temporary folder
-/// (needs root). Unmounted, detached and removed on dispose.
+/// A real, small file system (ext4 unless told otherwise): an image file made with mkfs and loop-mounted on a
+/// temporary folder (needs root). Unmounted, detached and removed on dispose.
 /// </summary>
 public sealed class LoopFileSystem : IDisposable
 {
@@ -20,7 +20,7 @@ public sealed class LoopFileSystem : IDisposable
 
     public string MountPoint { get; }
 
-    public static LoopFileSystem Create(long sizeBytes = 32L * 1024 * 1024, bool readOnly = false)
+    public static LoopFileSystem Create(long sizeBytes = 32L * 1024 * 1024, bool readOnly = false, string type = "ext4")
     {
         var folder = Directory.CreateTempSubdirectory("dpm-loop-").FullName;
         var image = Path.Combine(folder, "disk.img");
@@ -31,11 +31,11 @@ public sealed class LoopFileSystem : IDisposable
         }
 
         Directory.CreateDirectory(mountPoint);
-        var mkfs = Run("mkfs.ext4", "-q", "-F", image);
+        var mkfs = type == "btrfs" ? Run("mkfs.btrfs", "-q", "-f", image) : Run("mkfs." + type, "-q", "-F", image);
         if (mkfs.ExitCode != 0)
         {
             Directory.Delete(folder, recursive: true);
-            throw new InvalidOperationException($"mkfs.ext4 failed ({mkfs.ExitCode}): {mkfs.Output}");
+            throw new InvalidOperationException($"mkfs.{type} failed ({mkfs.ExitCode}): {mkfs.Output}");
         }
 
         var mount = Run("mount", "-o", readOnly ? "loop,ro" : "loop", image, mountPoint);
