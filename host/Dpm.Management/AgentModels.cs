@@ -17,6 +17,32 @@ public sealed record AgentInfo(string ComputerName, bool Attached, bool Revoked,
 {
     /// <summary>The ids of the workload plugins the agent loaded, as its last heartbeat said (none before its first).</summary>
     public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    /// <summary>Its network bandwidth usage throttling (in the list of agents; null elsewhere).</summary>
+    public AgentThrottle? Throttle { get; init; }
+}
+
+/// <summary>
+/// A protected computer's network bandwidth usage throttling, as <c>dpm agent throttle</c> sets and shows it: its
+/// agent sends data at most at <see cref="WorkHoursRate"/> during work hours (the <see cref="WorkDays"/> from
+/// <see cref="WorkStart"/> to <see cref="WorkEnd"/>, server time) and at most at <see cref="NonWorkHoursRate"/> at
+/// other times. Rates are bytes per second; 0 is no limit.
+/// </summary>
+/// <param name="WorkHoursRate">The limit during work hours, bytes per second; 0 for none.</param>
+/// <param name="NonWorkHoursRate">The limit outside work hours, bytes per second; 0 for none.</param>
+/// <param name="WorkDays">The days that have work hours; none makes every hour a non-work hour.</param>
+/// <param name="WorkStart">When work hours start, <c>HH:mm</c> (server time).</param>
+/// <param name="WorkEnd">When work hours end, <c>HH:mm</c>, after <paramref name="WorkStart"/> on the same day (<c>24:00</c> for midnight).</param>
+public sealed record AgentThrottle(long WorkHoursRate, long NonWorkHoursRate, IReadOnlyList<DayOfWeek> WorkDays, string WorkStart, string WorkEnd)
+{
+    /// <summary>
+    /// The smallest limit there is: a batch of chunks (8 MiB) waits two minutes at this rate before it goes; much
+    /// slower and the server would drop the session as idle (it does after 10 minutes by default).
+    /// </summary>
+    public const long MinimumRate = 64 * 1024;
+
+    /// <summary>The largest limit there is (2 GiB/s); for more, set no limit.</summary>
+    public const long MaximumRate = int.MaxValue;
 }
 
 /// <summary>

@@ -91,6 +91,14 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<AgentInfo>> RemoveAgentAsync(string computerName, CancellationToken cancellationToken) =>
         SendAsync<AgentInfo>(new HttpRequestMessage(HttpMethod.Delete, $"api/agents/{Uri.EscapeDataString(computerName)}"), cancellationToken);
 
+    /// <summary>A protected computer's network bandwidth usage throttling.</summary>
+    public Task<ApiResult<AgentThrottle>> GetThrottleAsync(string computerName, CancellationToken cancellationToken) =>
+        SendAsync<AgentThrottle>(new HttpRequestMessage(HttpMethod.Get, $"api/agents/{Uri.EscapeDataString(computerName)}/throttle"), cancellationToken);
+
+    /// <summary>Sets a protected computer's network bandwidth usage throttling (all of it); returns it as the server keeps it.</summary>
+    public Task<ApiResult<AgentThrottle>> SetThrottleAsync(string computerName, AgentThrottle throttle, CancellationToken cancellationToken) =>
+        SendAsync<AgentThrottle>(new HttpRequestMessage(HttpMethod.Put, $"api/agents/{Uri.EscapeDataString(computerName)}/throttle") { Content = Json(throttle) }, cancellationToken);
+
     public Task<ApiResult<CatalogRebuildResult>> RebuildCatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<CatalogRebuildResult>(new HttpRequestMessage(HttpMethod.Post, "api/catalog/rebuild"), cancellationToken);
 

@@ -156,9 +156,39 @@ internal static class ManagementApi
             {
                 await using var context = catalog.Open();
                 var computers = await context.Computers.AsNoTracking().Where(c => c.CertificateThumbprint != null).ToListAsync(ct);
-                return computers.OrderBy(c => c.Name, StringComparer.Ordinal).Select(AgentListener.ToInfo).ToList();
+                return computers.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => AgentListener.ToInfo(c) with { Throttle = ComputerThrottle.Show(c) }).ToList();
             })
-            .WithSummary("Attached agents: version, last heartbeat, the plugins they loaded, certificate");
+            .WithSummary("Attached agents: version, last heartbeat, the plugins they loaded, certificate, network bandwidth usage throttling");
+        api.MapGet("/agents/{name}/throttle", async (string name, CatalogHost catalog, CancellationToken ct) =>
+            {
+                await using var context = catalog.Open();
+                return await context.Computers.AsNoTracking().SingleOrDefaultAsync(c => c.Name == name, ct) is { } computer
+                    ? Results.Ok(ComputerThrottle.Show(computer))
+                    : NoSuchComputer(name);
+            })
+            .Produces<AgentThrottle>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A protected computer's network bandwidth usage throttling: its limits in and out of work hours, and its work hours (server time)");
+        api.MapPut("/agents/{name}/throttle", async (string name, AgentThrottle throttle, CatalogHost catalog, CancellationToken ct) =>
+            {
+                await using var context = catalog.Open();
+                if (await context.Computers.FindAsync([name], ct) is not { } computer)
+                {
+                    return NoSuchComputer(name);
+                }
+
+                if (ComputerThrottle.TrySet(computer, throttle) is { } problem)
+                {
+                    return Results.Problem(title: ProblemTitle(StatusCodes.Status400BadRequest), detail: problem, statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                await context.SaveChangesAsync(ct);
+                return Results.Ok(ComputerThrottle.Show(computer));
+            })
+            .Produces<AgentThrottle>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Sets a protected computer's network bandwidth usage throttling (all of it; nothing changes when refused); its next synchronization keeps to it");
         api.MapPost("/cloud-copy", async (CloudCopyService copy, CancellationToken ct) => ToResult(await copy.RunAsync(ct)))
             .Produces<CloudCopyResult>()
             .WithSummary("Copies every recovery point not yet in the long-term cloud copy there (locked for its time there where the store can lock), and removes those whose time is over");
@@ -244,6 +274,12 @@ internal static class ManagementApi
 
     private static IResult ToResult<T, TShown>(Outcome<T> outcome, Func<T, TShown> show) =>
         outcome.Problem is null ? Results.Ok(show(outcome.Value!)) : ToResult(outcome);
+
+    private static IResult NoSuchComputer(string name) =>
+        Results.Problem(
+            title: ProblemTitle(StatusCodes.Status404NotFound),
+            detail: $"this server protects no computer named '{name}' (attach its agent first: dpm agent attach {name})",
+            statusCode: StatusCodes.Status404NotFound);
 
     private static IResult NoSuchJob(string id) =>
         Results.Problem(title: ProblemTitle(StatusCodes.Status404NotFound), detail: $"there is no job {id}", statusCode: StatusCodes.Status404NotFound);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -9,7 +10,7 @@ namespace Dpm.Tests;
 /// drops them (reset before any answer, as a broken network does), cuts them in the middle of a transfer (reset
 /// after <c>cutAfterBytes</c> bytes of the request went through), or answers their request with 503 (as a
 /// throttled account does). Connections after those are passed through untouched. It counts the bytes clients
-/// send through it: what went over the wire.
+/// send through it, and times them: what went over the wire, and how fast.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
@@ -43,6 +44,42 @@ public sealed class FaultProxy : IAsyncDisposable
     public long BytesUp => Interlocked.Read(ref _bytesUp);
 
     private long _bytesUp;
+
+    private readonly Lock _traffic = new();
+    private long _trafficBytes;
+    private long _trafficFirst;
+    private long _trafficLast;
+
+    /// <summary>
+    /// Bytes the clients sent through the proxy since the last call (or since it started), and the time from the
+    /// first of them to the last: a client's rate as the network saw it, whatever the client took to start.
+    /// </summary>
+    public (long Bytes, TimeSpan Elapsed) TakeTrafficUp()
+    {
+        lock (_traffic)
+        {
+            var taken = (_trafficBytes, _trafficBytes == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_trafficFirst, _trafficLast));
+            _trafficBytes = 0;
+            return taken;
+        }
+    }
+
+    private void CountUp(int bytes)
+    {
+        var now = Stopwatch.GetTimestamp();
+        lock (_traffic)
+        {
+            if (_trafficBytes == 0)
+            {
+                _trafficFirst = now;
+            }
+
+            _trafficLast = now;
+            _trafficBytes += bytes;
+        }
+
+        Interlocked.Add(ref _bytesUp, bytes);
+    }
 
     private async Task AcceptAsync()
     {
@@ -108,7 +145,7 @@ public sealed class FaultProxy : IAsyncDisposable
         while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
         {
             await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-            Interlocked.Add(ref _bytesUp, read);
+            CountUp(read);
         }
     }
 
@@ -128,7 +165,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
             await target.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             passed += read;
-            Interlocked.Add(ref _bytesUp, read);
+            CountUp(read);
         }
 
         Interlocked.Increment(ref _spoiled);
