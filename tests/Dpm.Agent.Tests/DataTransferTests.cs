@@ -69,6 +69,32 @@ public sealed class DataTransferTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     /// <summary>
+    /// On-the-wire compression follows the protection group's policy: text from a data source of a compressing
+    /// group goes over compressed; the same text from a data source outside it does not.
+    /// </summary>
+    [Fact]
+    public async Task CompressionOnTheWire_FollowsTheProtectionGroupsPolicy()
+    {
+        await using var server = await RunningServer.StartAsync([RunningServer.Unscheduled], "Dpm.Storage.Disk", "Dpm.Workloads.Files");
+        var client = new DpmManagementClient(new HttpClient { BaseAddress = new Uri(server.Url) });
+        await Agents.AttachAsync(client, "mail2");
+        var text = string.Concat(Enumerable.Range(0, 60_000).Select(i => $"{i:D8} Dear customer, your invoice {i * 7 % 1000} is attached.\n"));
+        var compressed = Directory.CreateDirectory(Path.Combine(_root, "letters")).FullName;
+        var plain = Directory.CreateDirectory(Path.Combine(_root, "drafts")).FullName;
+        File.WriteAllText(Path.Combine(compressed, "letters.txt"), text);
+        File.WriteAllText(Path.Combine(plain, "drafts.txt"), text.Replace("Dear", "Hello", StringComparison.Ordinal));
+        Assert.True((await client.CreateProtectionGroupAsync(new NewProtectionGroupDto { Name = "Mail", Policy = new ProtectionPolicyDto { CompressOnTheWire = true } }, CancellationToken.None)).Succeeded);
+        Assert.True((await client.AddToProtectionGroupAsync("Mail", new GroupMemberDto { DataSourceId = "folder:" + compressed, Computer = "mail2" }, CancellationToken.None)).Succeeded);
+
+        var inGroup = await Agents.SynchronizeAsync("mail2", compressed);
+        var outside = await Agents.SynchronizeAsync("mail2", plain);
+
+        var size = new FileInfo(Path.Combine(compressed, "letters.txt")).Length;
+        Assert.True(inGroup.GetProperty("bytesSent").GetInt64() < size / 4, inGroup.ToString());
+        Assert.True(outside.GetProperty("bytesSent").GetInt64() >= size, outside.ToString());
+    }
+
+    /// <summary>
     /// What an express full puts on the wire: a 1 GiB data source, replica made, then 1% of its bytes rewritten
     /// in place (eight runs of 1.3 MiB in eight files); every byte that goes from the agent to the server is
     /// counted by a proxy between them, TLS and HTTP/2 included.

@@ -48,6 +48,20 @@ public sealed class ScheduledAgentTests : IDisposable
         var express = (await client.GetJobsAsync(CancellationToken.None)).Value!.First(j => j.Type == "ExpressFull");
         Assert.Equal("Succeeded", express.State);
 
+        // A cancel reaches the agent: a slow synchronization (the computer throttled to 64 KiB/s) stops, makes no point.
+        Assert.True((await client.SetThrottleAsync("branch9", new AgentThrottle(64 << 10, 64 << 10, [], "09:00", "17:00"), CancellationToken.None)).Succeeded);
+        AgentFixture.RandomFolder(Path.Combine(data, "more"), files: 1, bytesEach: 4 << 20, seed: 10);
+        var slow = client.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = "folder:" + data, Computer = "branch9" }, CancellationToken.None);
+        JobInfo? job = null;
+        await WaitAsync(async () => (job = (await client.GetJobsAsync(CancellationToken.None)).Value!.FirstOrDefault(j => j.State == "Running")) is not null, "the slow synchronization to run", log);
+        Assert.True((await client.CancelJobAsync(job!.Id, CancellationToken.None)).Succeeded);
+        var cancelled = await slow;
+
+        Assert.False(cancelled.Succeeded);
+        Assert.Contains("was cancelled on request; no recovery point was made", cancelled.Problem!.Detail, StringComparison.Ordinal);
+        Assert.Equal("Cancelled", (await client.GetJobAsync(job.Id, CancellationToken.None)).Value!.State);
+        Assert.Equal(2, (await client.GetRecoveryPointsAsync("folder:" + data, CancellationToken.None)).Value!.Count);
+
         running.Kill(entireProcessTree: true);
         await running.WaitForExitAsync();
         await WaitAsync(() => Task.FromResult(!dispatcher.IsConnected("branch9")), "the server to see the agent go", log);
