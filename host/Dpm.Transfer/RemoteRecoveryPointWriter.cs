@@ -128,7 +128,7 @@ public sealed class RemoteRecoveryPointWriter : IRecoveryPointSink
             DataSourceName = _draft.DataSourceName,
             PluginId = _draft.PluginId,
             Computer = _parameters.Computer,
-            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reply.CreatedAtUnixMs),
+            CreatedAt = new DateTimeOffset(reply.CreatedAtTicks, TimeSpan.Zero),
             Kind = _draft.Kind,
             Consistency = _draft.Consistency,
             ParentId = _draft.ParentId,

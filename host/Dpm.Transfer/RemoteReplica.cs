@@ -109,7 +109,7 @@ public sealed class RemoteReplica : IReplicaTarget
             Consistency = draft.Consistency.ToString(),
             ParentId = draft.ParentId ?? "",
             ChangeToken = draft.ChangeToken ?? "",
-            CreatedAtUnixMs = (draft.CreatedAt ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds(),
+            CreatedAtTicks = (draft.CreatedAt ?? DateTimeOffset.UtcNow).UtcTicks,
             RepairReason = draft.RepairReason ?? "",
             JobId = jobId ?? JobId ?? "",
             DataSourceKind = DataSource.Kind,

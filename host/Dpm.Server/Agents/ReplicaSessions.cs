@@ -184,7 +184,7 @@ internal sealed partial class ReplicaSessions(
             Consistency = consistency,
             ParentId = latest?.Id,
             ChangeToken = request.ChangeToken.Length > 0 ? request.ChangeToken : null,
-            CreatedAt = request.CreatedAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(request.CreatedAtUnixMs) : null,
+            CreatedAt = request.CreatedAtTicks > 0 ? new DateTimeOffset(request.CreatedAtTicks, TimeSpan.Zero) : null,
             RepairReason = request.RepairReason.Length > 0 ? request.RepairReason : null,
         };
 
@@ -350,7 +350,7 @@ internal sealed partial class ReplicaSessions(
             session.Committed = new CommitReply
             {
                 RecoveryPointId = manifest.Id,
-                CreatedAtUnixMs = manifest.CreatedAt.ToUnixTimeMilliseconds(),
+                CreatedAtTicks = manifest.CreatedAt.UtcTicks,
                 NewChunks = manifest.Stats.NewChunks,
                 NewBytes = manifest.Stats.NewBytes,
                 StoredBytes = manifest.Stats.StoredBytes,
