@@ -22,15 +22,16 @@ public sealed class AgentHealthTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("dpm-agent-health-").FullName;
 
+    private AgentFixture? _agents;
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private Dictionary<string, string?> Agent(string name, string? plugins = null) => new()
+    private Dictionary<string, string?> Agent(string name, string? plugins = null)
     {
-        ["Dpm__DataDirectory"] = Path.Combine(_root, name),
-        ["Dpm__Plugins__Directory"] = plugins ?? Path.Combine(_root, "no-plugins"),
-        ["Dpm__ComputerName"] = name,
-        ["Logging__LogLevel__Default"] = "Warning",
-    };
+        var agent = (_agents ??= new AgentFixture(_root)).Environment(name);
+        agent["Dpm__Plugins__Directory"] = plugins ?? Path.Combine(_root, "no-plugins");
+        return agent;
+    }
 
     private static Task<ProcessRunner.Result> AgentAsync(Dictionary<string, string?> agent, params string[] args) => ProcessRunner.RunAsync("dpm-agent.dll", agent, args);
 

@@ -17,15 +17,11 @@ public sealed class AttachTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("dpm-agents-").FullName;
 
+    private AgentFixture? _agents;
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private Dictionary<string, string?> Agent(string name) => new()
-    {
-        ["Dpm__DataDirectory"] = Path.Combine(_root, name),
-        ["Dpm__Plugins__Directory"] = Path.Combine(_root, "no-plugins"),
-        ["Dpm__ComputerName"] = name,
-        ["Logging__LogLevel__Default"] = "Warning",
-    };
+    private Dictionary<string, string?> Agent(string name) => (_agents ??= new AgentFixture(_root)).Environment(name);
 
     private static Task<ProcessRunner.Result> AgentAsync(Dictionary<string, string?> agent, params string[] args) => ProcessRunner.RunAsync("dpm-agent.dll", agent, args);
 
