@@ -118,7 +118,12 @@ internal sealed partial class WorkService(PluginManager plugins, IOptions<DpmHos
             {
                 PluginId = pluginId,
                 DataSource = DataSourceIds.ToDataSource(item.DataSourceId),
-                Options = new ProtectionSessionOptions { Include = [.. item.Include], Exclude = [.. item.Exclude] },
+                Options = new ProtectionSessionOptions
+                {
+                    Include = [.. item.Include],
+                    Exclude = [.. item.Exclude],
+                    Kind = item.Incremental ? SynchronizationKind.IncrementalSynchronization : SynchronizationKind.ExpressFull,
+                },
             };
             var progress = new ProgressReporter(connection, item.JobId);
             object outcome = item.Kind == WorkItem.Types.Kind.ConsistencyCheck

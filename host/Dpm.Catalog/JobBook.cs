@@ -103,7 +103,7 @@ public sealed class JobBook(Func<CatalogContext> open, TimeProvider time)
     }
 
     /// <summary>Records how a job ended: succeeded, failed (with the error) or cancelled.</summary>
-    public async Task FinishAsync(Guid id, JobState state, long bytes, long items, string? error, CancellationToken cancellationToken)
+    public async Task FinishAsync(Guid id, JobState state, long bytes, long items, string? error, CancellationToken cancellationToken, JobType? turnedOut = null)
     {
         if (state is JobState.Queued or JobState.Running)
         {
@@ -117,6 +117,7 @@ public sealed class JobBook(Func<CatalogContext> open, TimeProvider time)
         job.BytesDone = bytes;
         job.ItemsDone = items;
         job.Error = error;
+        job.Type = turnedOut ?? job.Type;
         await catalog.SaveChangesAsync(cancellationToken);
     }
 

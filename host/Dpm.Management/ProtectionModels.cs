@@ -25,6 +25,9 @@ public sealed record SynchronizationRequestDto
 
     /// <summary>The protected computer; the server's own when null (another computer's agent does the work).</summary>
     public string? Computer { get; init; }
+
+    /// <summary>Ship only the logs written since the last recovery point (log-based workloads); others make an express full.</summary>
+    public bool Incremental { get; init; }
 }
 
 /// <summary>A recovery point as listed.</summary>
@@ -125,6 +128,9 @@ public sealed record ConsistencyCheckRequestDto
 
     /// <summary>The protected computer; the server's own when null (another computer's agent does the work).</summary>
     public string? Computer { get; init; }
+
+    /// <summary>Ship only the logs written since the last recovery point (log-based workloads); others make an express full.</summary>
+    public bool Incremental { get; init; }
 }
 
 /// <summary>A difference between the data source and its replica.</summary>

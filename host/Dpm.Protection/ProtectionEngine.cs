@@ -93,6 +93,20 @@ public sealed partial class ProtectionEngine(IReplicaTarget pool, ILogger<Protec
         ArgumentNullException.ThrowIfNull(request);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var session = await plugin.OpenProtectionSessionAsync(request.DataSource, request.Options, cancellationToken);
+        if (request.Options.Kind == SynchronizationKind.IncrementalSynchronization && session is IIncrementalSynchronization logs && request.Previous?.ChangeToken is { } logToken)
+        {
+            await using var shipment = await logs.BeginLogShipmentAsync(new ChangeToken(logToken), cancellationToken);
+            if (shipment.Continuity == LogContinuity.Continuous)
+            {
+                return await StoreLogsAsync(shipment, request, progress, cancellationToken);
+            }
+
+            // A log is missing: the chain can't go on, so this synchronization is an express full, and says why.
+            var gap = $"the log chain is broken ({shipment.GapDescription ?? "a log is missing"}); an express full was taken instead";
+            Log.LogGap(logger, request.DataSource.Name, gap);
+            request = request with { RepairReason = gap };
+        }
+
         await session.PrepareAsync(cancellationToken);
         FreezeOutcome freeze;
         IDataSourceSnapshot snapshot;
@@ -126,7 +140,7 @@ public sealed partial class ProtectionEngine(IReplicaTarget pool, ILogger<Protec
             }
 
             Log.Synchronized(logger, request.DataSource.Name, result.RecoveryPoint.Id, snapshotTime.TotalSeconds, result.Timings.Items.TotalSeconds, result.Timings.Commit.TotalSeconds, clock.Elapsed.TotalSeconds);
-            return result with { Timings = (snapshotTime, result.Timings.Items, result.Timings.Commit) };
+            return result with { Timings = (snapshotTime, result.Timings.Items, result.Timings.Commit), ReplicaInconsistentReason = result.ReplicaInconsistentReason ?? request.RepairReason };
         }
     }
 
@@ -415,6 +429,29 @@ public sealed partial class ProtectionEngine(IReplicaTarget pool, ILogger<Protec
             }
         }
 
+        if (snapshot is ISnapshotCompletion completion)
+        {
+            // What completes the snapshot (a backup label, the logs of the copy) exists only now that the rest is read.
+            await foreach (var item in completion.CompleteAsync(cancellationToken))
+            {
+                remaining?.Remove(item.Path);
+                if (item.Kind is not (ProtectedItemKind.File or ProtectedItemKind.Log) || item.Length == 0)
+                {
+                    writer.Add(item, []);
+                    continue;
+                }
+
+                var check = await ReadConsistentlyAsync(snapshot, writer, item, request.TornReadRetries, cancellationToken);
+                if (check != ItemReadCheck.Unchanged)
+                {
+                    throw new IOException($"'{item.Path}', which completes the snapshot of {request.DataSource.Name}, could not be read ({check}): no recovery point was made");
+                }
+
+                read++;
+                progress?.Report(new ProgressReport(writer.Stats.BytesRead, ItemsDone: ++items, CurrentItem: item.Path));
+            }
+        }
+
         var itemsTime = clock.Elapsed;
         var manifest = await writer.CommitAsync(cancellationToken);
         return new SynchronizationResult
@@ -428,6 +465,68 @@ public sealed partial class ProtectionEngine(IReplicaTarget pool, ILogger<Protec
             ItemsListed = listed,
             ChangedWhileRead = torn,
             Vanished = vanished,
+        };
+    }
+
+    /// <summary>
+    /// An incremental synchronization: the previous recovery point's items as they are, and the logs shipped since
+    /// (a log with a path the previous point has replaces it), as a recovery point of its own.
+    /// </summary>
+    private async Task<SynchronizationResult> StoreLogsAsync(ILogShipment shipment, SynchronizationRequest request, IProgress<ProgressReport>? progress, CancellationToken cancellationToken)
+    {
+        var previous = request.Previous!;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var logs = new List<ProtectedItem>();
+        await foreach (var log in shipment.EnumerateLogsAsync(cancellationToken))
+        {
+            logs.Add(log);
+        }
+
+        await using var writer = await pool.BeginRecoveryPointAsync(
+            new RecoveryPointDraft
+            {
+                DataSourceId = request.DataSource.Id,
+                DataSourceName = request.DataSource.Name,
+                PluginId = request.PluginId,
+                Computer = request.Computer,
+                Kind = RecoveryPointKind.Incremental,
+                Consistency = previous.Consistency,
+                ParentId = previous.Id,
+                ChangeToken = shipment.Token.Value,
+            },
+            cancellationToken);
+        var shipped = logs.Select(l => l.Path).ToHashSet(StringComparer.Ordinal);
+        long reused = 0, items = 0;
+        foreach (var kept in previous.Items.Where(i => !shipped.Contains(i.Item.Path)))
+        {
+            if (!writer.TryAddExisting(kept.Item, kept.Chunks))
+            {
+                throw new PoolDataException($"'{kept.Item.Path}' of the previous recovery point is no longer in the pool: run an express full");
+            }
+
+            reused++;
+        }
+
+        foreach (var log in logs)
+        {
+            await using (var data = await shipment.OpenLogAsync(log, cancellationToken))
+            {
+                writer.Add(log, await writer.StoreDataAsync(data, fixedSize: false, cancellationToken));
+            }
+
+            progress?.Report(new ProgressReport(writer.Stats.BytesRead, ItemsDone: ++items, CurrentItem: log.Path));
+        }
+
+        var itemsTime = clock.Elapsed;
+        var manifest = await writer.CommitAsync(cancellationToken);
+        Log.LogsShipped(logger, request.DataSource.Name, manifest.Id, logs.Count);
+        return new SynchronizationResult
+        {
+            RecoveryPoint = manifest,
+            ItemsRead = logs.Count,
+            ItemsReused = reused,
+            ItemsListed = logs.Count,
+            Timings = (TimeSpan.Zero, itemsTime, clock.Elapsed - itemsTime),
         };
     }
 
@@ -530,6 +629,12 @@ public sealed partial class ProtectionEngine(IReplicaTarget pool, ILogger<Protec
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "{DataSource}: {Gap}")]
+        public static partial void LogGap(ILogger logger, string dataSource, string gap);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "{DataSource}: incremental recovery point {RecoveryPoint} with {Logs} logs")]
+        public static partial void LogsShipped(ILogger logger, string dataSource, string recoveryPoint, int logs);
+
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "{DataSource}: the replica may be inconsistent ({Reason}); running a consistency check")]
         public static partial void ReplicaInconsistent(ILogger logger, string dataSource, string reason);
 

@@ -35,7 +35,9 @@ internal static class ProtectionCommands
         var include = new Option<string[]>("--include") { Description = "Only these paths or patterns (relative to the data source)", AllowMultipleArgumentsPerToken = true };
         var exclude = new Option<string[]>("--exclude") { Description = "Leave these paths or patterns out", AllowMultipleArgumentsPerToken = true };
         var plugin = new Option<string?>("--plugin") { Description = "The workload plugin (default: found from the id)" };
-        var sync = new Command("sync", "Synchronize a data source now: replica creation the first time, an express full after") { id, include, exclude, plugin, shell.Json };
+        var incremental = new Option<bool>("--incremental") { Description = "Ship only the logs written since the last recovery point (log-based workloads such as SQL); others make an express full" };
+        var computer = new Option<string?>("--computer") { Description = "The protected computer whose agent has the data source (default: the server's own)" };
+        var sync = new Command("sync", "Synchronize a data source now: replica creation the first time, an express full after") { id, include, exclude, plugin, incremental, computer, shell.Json };
         sync.SetAction((parse, ct) => shell.CallAsync(
             parse,
             (c, t) => c.SynchronizeAsync(
@@ -45,6 +47,8 @@ internal static class ProtectionCommands
                     PluginId = parse.GetValue(plugin),
                     Include = parse.GetValue(include) ?? [],
                     Exclude = parse.GetValue(exclude) ?? [],
+                    Incremental = parse.GetValue(incremental),
+                    Computer = parse.GetValue(computer),
                 },
                 t),
             outcome => RenderSync(shell.Console, outcome),

@@ -16,6 +16,18 @@ public interface IBlockChangeTracking
 }
 
 /// <summary>
+/// Optional, on an <see cref="IDataSourceSnapshot"/>: items that exist only once every other item was read (a
+/// database's backup label, the logs that make the copy consistent). The host asks for them after it read every
+/// item the enumeration listed, reads them through <see cref="IDataSourceSnapshot.OpenItemAsync"/>, and only then
+/// commits the recovery point.
+/// </summary>
+public interface ISnapshotCompletion
+{
+    /// <summary>Ends whatever the snapshot held open and lists the items that complete it.</summary>
+    IAsyncEnumerable<ProtectedItem> CompleteAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Optional, on an <see cref="IProtectionSession"/>: log-based incremental synchronization (SQL, mail): ship
 /// the logs written since the last synchronization; each shipment is a recovery point.
 /// </summary>

@@ -75,16 +75,24 @@ internal sealed class ProtectionService(
         {
             return await OnAgentAsync<SynchronizationOutcome>(
                 other,
-                new WorkItem { Kind = WorkItem.Types.Kind.Synchronize, DataSourceId = request.DataSourceId, PluginId = request.PluginId ?? "", Include = { request.Include }, Exclude = { request.Exclude } },
-                await HasRecoveryPointAsync(other, request.DataSourceId, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation,
+                new WorkItem
+                {
+                    Kind = WorkItem.Types.Kind.Synchronize, DataSourceId = request.DataSourceId, PluginId = request.PluginId ?? "", Include = { request.Include }, Exclude = { request.Exclude },
+                    Incremental = request.Incremental,
+                },
+                await HasRecoveryPointAsync(other, request.DataSourceId, cancellationToken) ? (request.Incremental ? JobType.Synchronization : JobType.ExpressFull) : JobType.ReplicaCreation,
                 attempt,
                 cancellationToken);
         }
 
-        var outcome = await RunAsync(request.DataSourceId, request.PluginId, new ProtectionSessionOptions { Include = request.Include, Exclude = request.Exclude }, async (plugin, sync) =>
+        var options = new ProtectionSessionOptions
+        {
+            Include = request.Include, Exclude = request.Exclude, Kind = request.Incremental ? SynchronizationKind.IncrementalSynchronization : SynchronizationKind.ExpressFull,
+        };
+        var outcome = await RunAsync(request.DataSourceId, request.PluginId, options, async (plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var type = await HasRecoveryPointAsync(computer.Name, sync.DataSource.Id, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation;
+            var type = await HasRecoveryPointAsync(computer.Name, sync.DataSource.Id, cancellationToken) ? (request.Incremental ? JobType.Synchronization : JobType.ExpressFull) : JobType.ReplicaCreation;
             var result = await AsJobAsync(
                 type, sync, (job, ct) => AgentProtection.SynchronizeAsync(agents.LocalAgent, plugin, sync, job.Id.ToString(), job, logging, ct), r => r, cancellationToken, attempt);
             return Outcomes.ToOutcome(result, clock.Elapsed);
@@ -100,6 +108,10 @@ internal sealed class ProtectionService(
     /// <summary>Raises (or counts again) the data source's recovery-point-failed alert; the next point made resolves it.</summary>
     public Task RaiseRecoveryPointFailedAsync(string computerName, string dataSourceId, string problem) =>
         catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, $"{computerName}/{dataSourceId}", problem, CancellationToken.None);
+
+    /// <summary>A synchronization asked to ship logs whose workload made an express full instead is an express full job.</summary>
+    private static JobType? TurnedOut(JobType type, RecoveryPointKind? made) =>
+        type == JobType.Synchronization && made == RecoveryPointKind.ExpressFull ? JobType.ExpressFull : null;
 
     private async Task<bool> HasRecoveryPointAsync(string computerName, string dataSourceId, CancellationToken cancellationToken)
     {
@@ -139,7 +151,7 @@ internal sealed class ProtectionService(
             }
 
             var value = System.Text.Json.JsonSerializer.Deserialize<T>(report.OutcomeJson, ManagementJson.Options)!;
-            await job.EndAsync(JobState.Succeeded, job.Progress.BytesDone, job.Progress.ItemsDone, null);
+            await job.EndAsync(JobState.Succeeded, job.Progress.BytesDone, job.Progress.ItemsDone, null, TurnedOut(type, (value as SynchronizationOutcome)?.RecoveryPoint.Kind));
             return Outcome.Ok(value);
         }
         catch (AgentUnavailableException ex)
@@ -187,7 +199,7 @@ internal sealed class ProtectionService(
             var result = await work(job, job.Token);
             var made = recoveryPoint(result);
             var stats = made?.RecoveryPoint.Stats;
-            await job.EndAsync(JobState.Succeeded, stats?.BytesRead ?? job.Progress.BytesDone, stats?.Items ?? job.Progress.ItemsDone, null);
+            await job.EndAsync(JobState.Succeeded, stats?.BytesRead ?? job.Progress.BytesDone, stats?.Items ?? job.Progress.ItemsDone, null, TurnedOut(type, made?.RecoveryPoint.Kind));
             return result;
         }
         catch (OperationCanceledException ex) when (job.Token.IsCancellationRequested)

@@ -204,8 +204,11 @@ internal sealed class RunningJob : IProgress<ProgressReport>, IDisposable
         }
     }
 
-    /// <summary>Writes the last progress not written yet, then how the job ended.</summary>
-    public async Task EndAsync(JobState state, long bytes, long items, string? error)
+    /// <summary>
+    /// Writes the last progress not written yet, then how the job ended, and what it turned out to be when not
+    /// what it started as (a synchronization a workload can't ship logs for is an express full).
+    /// </summary>
+    public async Task EndAsync(JobState state, long bytes, long items, string? error, JobType? turnedOut = null)
     {
         Task writing;
         ProgressReport? unwritten;
@@ -222,7 +225,7 @@ internal sealed class RunningJob : IProgress<ProgressReport>, IDisposable
             await _owner.WriteProgressAsync(Id, last);
         }
 
-        await _owner.Catalog.Jobs.FinishAsync(Id, state, bytes, items, error, CancellationToken.None);
+        await _owner.Catalog.Jobs.FinishAsync(Id, state, bytes, items, error, CancellationToken.None, turnedOut);
     }
 
     /// <summary>The job no longer runs here: it leaves the server's list of running jobs.</summary>

@@ -175,7 +175,7 @@ internal sealed partial class ProtectionScheduler(IScheduler scheduler, CatalogH
             var interval = TimeSpan.FromMinutes(minutes);
             var offset = TimeSpan.FromSeconds(Stagger(key.Name) % (long)interval.TotalSeconds);
             triggers.Add(TriggerBuilder.Create()
-                .WithIdentity("every", key.Name)
+                .WithIdentity(FrequencyTrigger, key.Name)
                 .WithDescription($"synchronization every {minutes} minutes")
                 .ForJob(key)
                 .StartAt(now + offset)
@@ -195,6 +195,9 @@ internal sealed partial class ProtectionScheduler(IScheduler scheduler, CatalogH
 
         return triggers;
     }
+
+    /// <summary>The trigger of the synchronization frequency: for log-based workloads, its fires ship logs.</summary>
+    public const string FrequencyTrigger = "every";
 
     /// <summary>The trigger whose fires are a consistency check rather than a synchronization.</summary>
     public const string ConsistencyCheckTrigger = "check";

@@ -42,7 +42,13 @@ internal sealed partial class SynchronizationJob(ProtectionService protection, C
             return;
         }
 
-        var outcome = await protection.SynchronizeAsync(new SynchronizationRequestDto { DataSourceId = dataSourceId, PluginId = plugin, Computer = computerName }, cancellationToken, attempt);
+        var outcome = await protection.SynchronizeAsync(new SynchronizationRequestDto
+            {
+                DataSourceId = dataSourceId, PluginId = plugin, Computer = computerName,
+
+                // The synchronization frequency ships logs (log-based workloads); recovery point times are express fulls.
+                Incremental = context.Trigger.Key.Name == ProtectionScheduler.FrequencyTrigger,
+            }, cancellationToken, attempt);
         if (outcome.Status == StatusCodes.Status400BadRequest)
         {
             // A member that can't be protected any more (its folder is gone, say): a failed recovery point, as in DPM.
