@@ -86,6 +86,12 @@ public sealed record RecoveryRequestDto
     public ExistingItemBehaviour ExistingItems { get; init; } = ExistingItemBehaviour.Overwrite;
 
     public bool RestoreSecurity { get; init; } = true;
+
+    /// <summary>For log-based workloads: recover to this time within the recovery point's logs.</summary>
+    public DateTimeOffset? PointInTime { get; init; }
+
+    /// <summary>For application workloads: leave the recovered application in recovery, ready to apply more logs.</summary>
+    public bool LeaveNonOperational { get; init; }
 }
 
 /// <summary>What a verification of the storage pool found.</summary>

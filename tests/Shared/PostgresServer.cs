@@ -14,7 +14,8 @@ public sealed class PostgresServer : IDisposable
     private readonly string _folder;
     private readonly bool _asPostgres = Environment.UserName == "root";
 
-    public PostgresServer()
+    /// <param name="archive">Archive the WAL (archive_mode on, an archive_command that copies each segment into <see cref="ArchiveDirectory"/>) and keep commit timestamps.</param>
+    public PostgresServer(bool archive = false)
     {
         if (!File.Exists(Path.Combine(Bin, "initdb")))
         {
@@ -31,10 +32,35 @@ public sealed class PostgresServer : IDisposable
         var data = Path.Combine(_folder, "data");
         Pg("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
         File.AppendAllText(Path.Combine(data, "postgresql.conf"), $"\nlisten_addresses='127.0.0.1'\nport={Port}\nunix_socket_directories='{_folder}'\nfsync=off\n");
+        if (archive)
+        {
+            Directory.CreateDirectory(ArchiveDirectory);
+            if (_asPostgres)
+            {
+                Run("chown", "postgres:", ArchiveDirectory);
+            }
+
+            File.AppendAllText(
+                Path.Combine(data, "postgresql.conf"),
+                $"archive_mode=on\narchive_command='test ! -f {ArchiveDirectory}/%f && cp %p {ArchiveDirectory}/%f.tmp && mv {ArchiveDirectory}/%f.tmp {ArchiveDirectory}/%f'\ntrack_commit_timestamp=on\n");
+        }
+
         Pg("pg_ctl", "-D", data, "-l", Path.Combine(_folder, "server.log"), "-w", "start");
     }
 
     public int Port { get; }
+
+    /// <summary>The cluster's data directory.</summary>
+    public string DataDirectory => Path.Combine(_folder, "data");
+
+    /// <summary>Where archive_command puts the WAL (when archiving).</summary>
+    public string ArchiveDirectory => Path.Combine(_folder, "archive");
+
+    /// <summary>The folder the cluster and everything of it lives in.</summary>
+    public string Folder => _folder;
+
+    /// <summary>Runs pg_ctl (as the postgres user when the tests run as root), for example to stop a recovered cluster.</summary>
+    public void PgCtl(params string[] args) => Pg("pg_ctl", args);
 
     /// <summary>A connection string to a database of this server.</summary>
     public string ConnectionString(string database = "postgres") => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=false";

@@ -355,7 +355,7 @@ internal sealed class ProtectionService(
         }
 
         var target = new RecoveryTarget(request.Destination, request.Path);
-        var options = new RecoveryOptions { ExistingItems = request.ExistingItems, RestoreSecurity = request.RestoreSecurity };
+        var options = new RecoveryOptions { ExistingItems = request.ExistingItems, RestoreSecurity = request.RestoreSecurity, PointInTime = request.PointInTime, LeaveNonOperational = request.LeaveNonOperational };
         if (request.Items.Count > 0 && plugin is not IItemLevelRecovery)
         {
             return Outcome.Fail<RecoveryResult>(StatusCodes.Status400BadRequest, $"plugin '{pluginId}' recovers whole data sources only");

@@ -179,8 +179,6 @@ internal sealed class PgBaseBackup(PostgreSqlCluster cluster, NpgsqlConnection c
         while (pending.TryPop(out var folder))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var relative = Path.GetRelativePath(dataDirectory, folder);
-            var emptied = EmptiedFolders.Contains(relative);
             IEnumerable<FileSystemInfo> entries;
             try
             {
@@ -193,24 +191,19 @@ internal sealed class PgBaseBackup(PostgreSqlCluster cluster, NpgsqlConnection c
 
             foreach (var entry in entries)
             {
-                var path = "data/" + Path.GetRelativePath(dataDirectory, entry.FullName).Replace('\\', '/');
+                var relative = Path.GetRelativePath(dataDirectory, entry.FullName).Replace('\\', '/');
                 if (entry is DirectoryInfo)
                 {
-                    if (!emptied)
+                    yield return new ItemChange(new ProtectedItem { Path = "data/" + relative, Kind = ProtectedItemKind.Directory }, ChangeKind.Added);
+                    if (!EmptiedFolders.Contains(relative))
                     {
-                        yield return new ItemChange(new ProtectedItem { Path = path, Kind = ProtectedItemKind.Directory }, ChangeKind.Added);
                         pending.Push(entry.FullName);
                     }
                 }
-                else if (!emptied && !Skipped.Contains(entry.Name) && !entry.Name.StartsWith("pgsql_tmp", StringComparison.Ordinal) && entry is FileInfo file)
+                else if (!Skipped.Contains(entry.Name) && !entry.Name.StartsWith("pgsql_tmp", StringComparison.Ordinal) && entry is FileInfo file)
                 {
-                    yield return new ItemChange(new ProtectedItem { Path = path, Kind = ProtectedItemKind.File, Length = file.Length, LastWriteTime = file.LastWriteTimeUtc }, ChangeKind.Added);
+                    yield return new ItemChange(new ProtectedItem { Path = "data/" + relative, Kind = ProtectedItemKind.File, Length = file.Length, LastWriteTime = file.LastWriteTimeUtc }, ChangeKind.Added);
                 }
-            }
-
-            if (emptied && relative != ".")
-            {
-                yield return new ItemChange(new ProtectedItem { Path = "data/" + relative.Replace('\\', '/'), Kind = ProtectedItemKind.Directory }, ChangeKind.Added);
             }
         }
     }

@@ -88,7 +88,16 @@ internal sealed class PgRecovery(PostgreSqlCluster cluster, TimeProvider time, I
             await RunAsync("chown", ["-R", cluster.ServiceUser + ":", directory, wal], cancellationToken);
         }
 
-        await PgCtlAsync("start", directory, ["-l", directory.TrimEnd('/') + ".log"], mayFail: false, cancellationToken);
+        var log = directory.TrimEnd('/') + ".log";
+        try
+        {
+            await PgCtlAsync("start", directory, ["-l", log], mayFail: false, cancellationToken);
+        }
+        catch (InvalidOperationException ex) when (File.Exists(log))
+        {
+            var said = File.ReadLines(log).Where(l => l.Contains("FATAL", StringComparison.Ordinal) || l.Contains("ERROR", StringComparison.Ordinal)).TakeLast(3);
+            throw new InvalidOperationException($"the recovered cluster in {directory} didn't start: {string.Join(" / ", said)} (all of it in {log})", ex);
+        }
         if (!options.LeaveNonOperational)
         {
             await WaitForPromotionAsync(port ?? cluster.Port, directory, cancellationToken);
