@@ -153,6 +153,67 @@ public sealed class PostgreSqlTests : IDisposable
     }
 
     [Fact]
+    public async Task Discovery_ListsTheClusterAndItsDatabasesBelowIt()
+    {
+        await using (var setup = await ConnectAsync())
+        await using (var create = new NpgsqlCommand("CREATE DATABASE payroll", setup))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var server = await StartServerAsync();
+        var client = Client(server);
+
+        var top = (await client.InquireAsync(null, CancellationToken.None)).Value!;
+        var below = (await client.InquireAsync("pgsql:main", CancellationToken.None)).Value!;
+
+        var cluster = Assert.Single(top.DataSources, d => d.PluginId == "Dpm.Workloads.Sql").DataSource;
+        Assert.Equal(("pgsql:main", "PostgreSqlCluster", true), (cluster.Id, cluster.Kind, cluster.HasChildren));
+        Assert.StartsWith("15.", cluster.Facts["version"], StringComparison.Ordinal);
+        var databases = below.DataSources.Where(d => d.PluginId == "Dpm.Workloads.Sql").Select(d => d.DataSource).ToList();
+        Assert.Equal(["pgsql:main/payroll", "pgsql:main/postgres"], databases.Select(d => d.Id));
+        Assert.All(databases, d => Assert.False(d.IsProtectable));
+    }
+
+    [Fact]
+    public async Task LeftNonOperational_TheRecoveredClusterStaysInRecovery_ReadyForMoreWal()
+    {
+        await using var server = await StartServerAsync();
+        var client = Client(server);
+        var point = await SyncAsync(client, incremental: false);
+        var port = PostgresServer.FreePort();
+        var directory = Path.Combine(_postgres.Folder, "standby");
+
+        var recovered = await client.RecoverAsync(
+            new RecoveryRequestDto { RecoveryPointId = point.RecoveryPoint.Id, Destination = RecoveryDestination.AlternateLocation, Path = $"{directory}:{port}", LeaveNonOperational = true },
+            CancellationToken.None);
+
+        Assert.True(recovered.Succeeded, recovered.Problem?.Detail);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    await using var standby = await ConnectAsync(port);
+                    await using var ask = new NpgsqlCommand("SELECT pg_is_in_recovery()", standby);
+                    Assert.True((bool)(await ask.ExecuteScalarAsync())!);
+                    break;
+                }
+                catch (NpgsqlException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(200); // still starting up
+                }
+            }
+        }
+        finally
+        {
+            _postgres.PgCtl("stop", "-D", directory, "-m", "fast", "-w");
+        }
+    }
+
+    [Fact]
     public async Task RecoveryToTheOriginalCluster_KeepsASafetyCopy_AndTheNewTimelineShipsOn()
     {
         await using var server = await StartServerAsync();
