@@ -80,7 +80,7 @@ internal sealed class ProtectionService(
                     Kind = WorkItem.Types.Kind.Synchronize, DataSourceId = request.DataSourceId, PluginId = request.PluginId ?? "", Include = { request.Include }, Exclude = { request.Exclude },
                     Incremental = request.Incremental,
                 },
-                await HasRecoveryPointAsync(other, request.DataSourceId, cancellationToken) ? (request.Incremental ? JobType.Synchronization : JobType.ExpressFull) : JobType.ReplicaCreation,
+                await HasRecoveryPointAsync(other, request.DataSourceId, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation,
                 attempt,
                 cancellationToken);
         }
@@ -92,7 +92,7 @@ internal sealed class ProtectionService(
         var outcome = await RunAsync(request.DataSourceId, request.PluginId, options, async (plugin, sync) =>
         {
             var clock = Stopwatch.StartNew();
-            var type = await HasRecoveryPointAsync(computer.Name, sync.DataSource.Id, cancellationToken) ? (request.Incremental ? JobType.Synchronization : JobType.ExpressFull) : JobType.ReplicaCreation;
+            var type = await HasRecoveryPointAsync(computer.Name, sync.DataSource.Id, cancellationToken) ? JobType.ExpressFull : JobType.ReplicaCreation;
             var result = await AsJobAsync(
                 type, sync, (job, ct) => AgentProtection.SynchronizeAsync(agents.LocalAgent, plugin, sync, job.Id.ToString(), job, logging, ct), r => r, cancellationToken, attempt);
             return Outcomes.ToOutcome(result, clock.Elapsed);
@@ -109,9 +109,9 @@ internal sealed class ProtectionService(
     public Task RaiseRecoveryPointFailedAsync(string computerName, string dataSourceId, string problem) =>
         catalog.Alerts.RaiseAsync(AlertType.RecoveryPointFailed, AlertSeverity.Critical, $"{computerName}/{dataSourceId}", problem, CancellationToken.None);
 
-    /// <summary>A synchronization asked to ship logs whose workload made an express full instead is an express full job.</summary>
+    /// <summary>A synchronization that shipped logs (an incremental recovery point) is a synchronization job, not an express full.</summary>
     private static JobType? TurnedOut(JobType type, RecoveryPointKind? made) =>
-        type == JobType.Synchronization && made == RecoveryPointKind.ExpressFull ? JobType.ExpressFull : null;
+        type == JobType.ExpressFull && made == RecoveryPointKind.Incremental ? JobType.Synchronization : null;
 
     private async Task<bool> HasRecoveryPointAsync(string computerName, string dataSourceId, CancellationToken cancellationToken)
     {

@@ -206,7 +206,7 @@ internal sealed class RunningJob : IProgress<ProgressReport>, IDisposable
 
     /// <summary>
     /// Writes the last progress not written yet, then how the job ended, and what it turned out to be when not
-    /// what it started as (a synchronization a workload can't ship logs for is an express full).
+    /// what it started as (an express full that shipped only logs, an incremental recovery point, is a synchronization).
     /// </summary>
     public async Task EndAsync(JobState state, long bytes, long items, string? error, JobType? turnedOut = null)
     {
