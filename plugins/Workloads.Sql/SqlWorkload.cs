@@ -3,6 +3,7 @@ using Dpm.Contracts;
 using Dpm.Contracts.Spi;
 using Dpm.Contracts.Workloads;
 using Dpm.Workloads.Sql.PostgreSql;
+using Dpm.Workloads.Sql.Sqlite;
 
 namespace Dpm.Workloads.Sql;
 
@@ -22,7 +23,11 @@ public sealed class SqlWorkload : IWorkloadPlugin
         ArgumentNullException.ThrowIfNull(context);
         var options = SqlWorkloadOptions.Read(context.Configuration);
         var logger = context.LoggerFactory.CreateLogger("Dpm.Workloads.Sql");
-        _engines = [new PostgreSqlEngine(options.Clusters, logger, context.TimeProvider)];
+        _engines =
+        [
+            new PostgreSqlEngine(options.Clusters, logger, context.TimeProvider),
+            new SqliteEngine(options.Sqlite, context.DataDirectory, context.Computer.Name, logger, context.TimeProvider),
+        ];
         return ValueTask.CompletedTask;
     }
 
