@@ -115,7 +115,9 @@ internal static class ProtectionCommands
         var original = new Option<bool>("--original") { Description = "Recover to the original location" };
         var existing = new Option<ExistingItemBehaviour>("--existing") { Description = "When an item exists: Overwrite, Skip or KeepBoth", DefaultValueFactory = _ => ExistingItemBehaviour.Overwrite };
         var noSecurity = new Option<bool>("--no-security") { Description = "Don't restore owners, permissions, ACLs and extended attributes" };
-        var recover = new Command("recover", "Recover a data source or chosen items") { point, items, target, original, existing, noSecurity, shell.Json };
+        var pointInTime = new Option<DateTimeOffset?>("--point-in-time") { Description = "Log-based workloads (SQL): recover to this time within the recovery point's logs, e.g. 2026-11-26T10:15:00Z" };
+        var nonOperational = new Option<bool>("--leave-non-operational") { Description = "Application workloads: leave the recovered application in recovery, ready for more logs" };
+        var recover = new Command("recover", "Recover a data source or chosen items") { point, items, target, original, existing, noSecurity, pointInTime, nonOperational, shell.Json };
         recover.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(original) == (parse.GetValue(target) is not null))
@@ -132,6 +134,8 @@ internal static class ProtectionCommands
                 Path = parse.GetValue(target) is { } folder ? Path.GetFullPath(folder) : null,
                 ExistingItems = parse.GetValue(existing),
                 RestoreSecurity = !parse.GetValue(noSecurity),
+                PointInTime = parse.GetValue(pointInTime),
+                LeaveNonOperational = parse.GetValue(nonOperational),
             };
             var exit = await shell.CallAsync(parse, (c, t) => c.RecoverAsync(request, t), result => RenderRecovery(shell.Console, result), ct);
             return exit;
