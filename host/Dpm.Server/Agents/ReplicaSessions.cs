@@ -96,7 +96,6 @@ internal sealed partial class ReplicaSessions(
             ChunkMaxSize = pool.Config.ChunkMaxSize,
             FixedChunkSize = pool.Config.FixedChunkSize,
             CompressOnWire = compress,
-            HasPrevious = latest is not null,
             CheckpointBytes = (long)options.Value.CheckpointMegabytes << 20,
             Throttle = computerRow is null ? null : new Throttle
             {
