@@ -162,6 +162,8 @@ public sealed class ReportRenderer(IReportSources sources, ReportOptions options
             RecursiveLimit = options.RecursionLimit,
             LimitToString = options.StringLimit,
             OutputLimit = options.OutputLimit,
+            OnStringLimit = ScriptLimitBehavior.Throw, // an error, not a quietly cut report
+            OnOutputLimit = ScriptLimitBehavior.Throw,
             RegexTimeOut = TimeSpan.FromSeconds(1),
             NewLine = "\n",
             CancellationToken = cancellationToken,
