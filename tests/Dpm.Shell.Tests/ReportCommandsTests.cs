@@ -16,6 +16,8 @@ public sealed class ReportCommandsTests
         var data = Directory.CreateDirectory(Path.Combine(server.Root, "protected")).FullName;
         File.WriteAllText(Path.Combine(data, "report.txt"), "quarterly numbers");
         Assert.Equal(0, (await ShellRunner.RunAsync("--server", server.Url, "datasource", "sync", "folder:" + data)).ExitCode);
+        var pluginReports = Directory.CreateDirectory(Path.Combine(server.PluginsDirectory, Files, "reports")).FullName;
+        File.WriteAllText(Path.Combine(pluginReports, "folders.md.scriban"), "{{ for d in recovery_points.data_sources }}{{ d.name }}: {{ d.count }} recovery points\n{{ end }}");
         var markdown = Path.Combine(server.Root, "status.md");
         var html = Path.Combine(server.Root, "disk.html");
 
@@ -24,6 +26,7 @@ public sealed class ReportCommandsTests
         var status = await ShellRunner.RunAsync("--server", server.Url, "report", "status", "--format", "md", "--out", markdown);
         var disk = await ShellRunner.RunAsync("--server", server.Url, "report", "disk-utilization", "--from", DateTime.Today.AddDays(-2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), "--out", html);
         var csv = await ShellRunner.RunAsync("--server", server.Url, "report", "recovery-point", "--format", "csv", "--out", "-");
+        var fromPlugin = await ShellRunner.RunAsync("--server", server.Url, "report", "folders", "--format", "md", "--out", "-");
 
         Assert.Equal(0, list.ExitCode);
         foreach (var report in new[] { "status", "protection", "recovery-point", "recovery", "disk-utilization", "licence", "tape" })
@@ -43,6 +46,8 @@ public sealed class ReportCommandsTests
         Assert.Equal(0, csv.ExitCode);
         Assert.StartsWith("data_source,name,computer,protection_group,recovery_points,", csv.Output, StringComparison.Ordinal);
         Assert.Contains($"folder:{data},", csv.Output, StringComparison.Ordinal);
+        Assert.Contains("folders", list.Output, StringComparison.Ordinal); // an active plugin's report
+        Assert.Equal((0, "protected: 1 recovery points\n"), (fromPlugin.ExitCode, fromPlugin.Output));
     }
 
     [Fact]
