@@ -119,6 +119,28 @@ public sealed class DpmManagementClient(HttpClient http)
             new HttpRequestMessage(HttpMethod.Delete, $"api/protection-groups/{Uri.EscapeDataString(group)}/datasources?id={Uri.EscapeDataString(dataSourceId)}" + (computer is null ? "" : $"&computer={Uri.EscapeDataString(computer)}")),
             cancellationToken);
 
+    /// <summary>The reports the server has templates for, and their formats.</summary>
+    public Task<ApiResult<IReadOnlyList<ReportSummary>>> GetReportsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<ReportSummary>>(new HttpRequestMessage(HttpMethod.Get, "api/reports"), cancellationToken);
+
+    /// <summary>
+    /// Renders a report over a period (dates like <c>2026-11-23</c>, the end day included, or times; the server's
+    /// defaults when null) in a format (html, csv, md). A broken template is a problem whose detail says file:line:column.
+    /// </summary>
+    public async Task<ApiResult<ReportFile>> GetReportAsync(string name, string? from, string? to, string format, CancellationToken cancellationToken)
+    {
+        var query = $"format={Uri.EscapeDataString(format)}" + (from is null ? "" : $"&from={Uri.EscapeDataString(from)}") + (to is null ? "" : $"&to={Uri.EscapeDataString(to)}");
+        using var response = await http.GetAsync($"api/reports/{Uri.EscapeDataString(name)}?{query}", cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return new ApiResult<ReportFile>(null, await ReadProblemAsync(response, cancellationToken));
+        }
+
+        var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var fileName = response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"') ?? $"{name}.{format}";
+        return new ApiResult<ReportFile>(new ReportFile(fileName, response.Content.Headers.ContentType?.ToString() ?? "application/octet-stream", content), null);
+    }
+
     private static JsonContent Json<T>(T value) => JsonContent.Create(value, options: ManagementJson.Options);
 
     private async Task<ApiResult<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -1,12 +1,15 @@
 using Dpm.Core.Hosting;
 using Dpm.Core.Licensing;
 using Dpm.Management;
+using Dpm.Reporting;
 using Dpm.Server.Agents;
 using Dpm.Server.Health;
 using Dpm.Server.Licensing;
 using Dpm.Server.Protection;
+using Dpm.Server.Reporting;
 using Dpm.Server.Scheduling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Dpm.Server;
 
@@ -51,6 +54,14 @@ public static class DpmServer
         builder.Services.AddOptions<CloudCopyOptions>().Bind(builder.Configuration.GetSection(CloudCopyOptions.Section));
         builder.Services.AddSingleton<CloudCopyService>();
         builder.Services.AddSingleton<HealthMonitor>();
+        builder.Services.AddOptions<ReportOptions>().Bind(builder.Configuration.GetSection(ReportOptions.Section))
+            .PostConfigure<IOptions<DpmHostOptions>>((o, host) => o.TemplatesDirectory = string.IsNullOrWhiteSpace(o.TemplatesDirectory)
+                ? Path.Combine(host.Value.DataDirectory, "reports", "templates")
+                : Path.GetFullPath(o.TemplatesDirectory))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IReportSources, ServerReportSources>();
+        builder.Services.AddSingleton<IReportRenderer>(sp => new ReportRenderer(
+            sp.GetRequiredService<IReportSources>(), sp.GetRequiredService<IOptions<ReportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();

@@ -4,6 +4,7 @@ using Dpm.Core.Hosting;
 using Dpm.Core.Licensing;
 using Dpm.Core.Plugins;
 using Dpm.Management;
+using Dpm.Reporting;
 using Dpm.Server.Agents;
 using Dpm.Server.Protection;
 using Dpm.Server.Scheduling;
@@ -196,6 +197,16 @@ internal static class ManagementApi
             .Produces<PruneResult>()
             .WithSummary("Prunes now: recovery points past their protection group's retention range or limit leave the storage pool and the catalog (a Prune job)");
 
+        api.MapGet("/reports", (IReportRenderer reports) =>
+                reports.List().Select(r => new ReportSummary(r.Name, r.Title, r.Formats.Select(f => f.ToString().ToLowerInvariant()).ToList(), r.BuiltIn)).ToList())
+            .WithSummary("The reports there are templates for (DPM's, the plugins', the deployment's) and the formats of each");
+        api.MapGet("/reports/{name}", RenderReportAsync)
+            .Produces(StatusCodes.Status200OK, contentType: "text/html")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("Renders a report as a file: format html (default), csv or md; from and to are dates (the to day included) or times, by default the last 7 days. A broken template is a 422 that says file:line:column");
+
         api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
             .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");
 
@@ -226,6 +237,29 @@ internal static class ManagementApi
 
         await plugins.ApplyLicenceChangeAsync(ct);
         return Results.Created($"/api/licences/{result.Licence!.Id}", result.Licence);
+    }
+
+    private static async Task<IResult> RenderReportAsync(string name, string? from, string? to, string? format, IReportRenderer reports, TimeProvider time, CancellationToken ct)
+    {
+        if (Enum.GetValues<ReportFormat>().Where(f => string.Equals(f.ToString(), format ?? "html", StringComparison.OrdinalIgnoreCase)).Select(f => (ReportFormat?)f).FirstOrDefault() is not { } chosen)
+        {
+            return Results.Problem(title: "bad request", detail: $"'{format}' is not a report format (html, csv, md)", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var period = ReportPeriods.Parse(from, to, time.GetUtcNow(), time.LocalTimeZone);
+        if (period.Problem is { } wrong)
+        {
+            return Results.Problem(title: "bad request", detail: wrong, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var result = await reports.RenderAsync(name, period.From, period.Until, chosen, ct);
+        return result.Problem switch
+        {
+            null => Results.File(result.Report!.Content, result.Report.ContentType, result.Report.FileName),
+            { Kind: ReportProblemKind.TemplateError } problem => Results.Problem(title: "report template error", detail: problem.Message, statusCode: StatusCodes.Status422UnprocessableEntity),
+            { Kind: ReportProblemKind.UnknownReport or ReportProblemKind.NoData } problem => Results.Problem(title: ProblemTitle(StatusCodes.Status404NotFound), detail: problem.Message, statusCode: StatusCodes.Status404NotFound),
+            { } problem => Results.Problem(title: ProblemTitle(StatusCodes.Status400BadRequest), detail: problem.Message, statusCode: StatusCodes.Status400BadRequest),
+        };
     }
 
     /// <summary>After a change to the protection groups, the schedule follows it.</summary>

@@ -32,6 +32,7 @@ public static class DpmShell
             PoolCommands.Create(context),
             AgentCommands.Create(context),
             ProtectionGroupCommands.Create(context),
+            ReportCommands.Create(context),
         };
         foreach (var command in ProtectionCommands.Create(context).Concat(CatalogCommands.Create(context)))
         {
