@@ -61,6 +61,9 @@ public static class ReportPeriods
             : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
     }
 
+    /// <summary>The midnight that starts a day in a time zone.</summary>
+    internal static DateTimeOffset Midnight(DateOnly day, TimeZoneInfo zone) => Midnight(day.ToDateTime(TimeOnly.MinValue), zone);
+
     private static DateTimeOffset Midnight(DateTime date, TimeZoneInfo zone)
     {
         var midnight = DateTime.SpecifyKind(date.Date, DateTimeKind.Unspecified);
