@@ -25,6 +25,8 @@ public abstract class CatalogContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<AttachToken> AttachTokens => Set<AttachToken>();
 
+    public DbSet<ReportSchedule> ReportSchedules => Set<ReportSchedule>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);

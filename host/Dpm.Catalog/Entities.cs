@@ -196,6 +196,9 @@ public enum JobType
 
     /// <summary>Recovery points copied to the long-term cloud copy.</summary>
     CloudCopy,
+
+    /// <summary>A scheduled report rendered, written to the report folder and e-mailed.</summary>
+    Report,
 }
 
 public enum JobState
@@ -297,4 +300,30 @@ public sealed class LicenceConsumption
     public required string Tier { get; set; }
 
     public DateTimeOffset Since { get; set; }
+}
+
+/// <summary>
+/// A report the server makes on a schedule, as DPM let operators schedule each report: rendered over a period
+/// reckoned from when it is made, written to the report folder, and e-mailed to its recipients.
+/// </summary>
+public sealed class ReportSchedule
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    /// <summary>The report's name (status, protection, … or one of the deployment's).</summary>
+    public required string Report { get; set; }
+
+    /// <summary>html, csv or md.</summary>
+    public required string Format { get; set; }
+
+    /// <summary>When, in server time: "Once 2026-12-01 08:00", "Daily 07:00", "Weekly Mon 08:00", "Monthly 1 08:00".</summary>
+    public required string Recurrence { get; set; }
+
+    /// <summary>The period each report covers: "last 1 week", "current month"…</summary>
+    public required string Period { get; set; }
+
+    /// <summary>The e-mail addresses it goes to, comma-separated; empty: the report folder only.</summary>
+    public string Recipients { get; set; } = "";
+
+    public DateTimeOffset CreatedAt { get; set; }
 }

@@ -329,6 +329,40 @@ namespace Dpm.Catalog.Migrations.Postgres
                     b.ToTable("RecoveryPoints");
                 });
 
+            modelBuilder.Entity("Dpm.Catalog.ReportSchedule", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Recipients")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Recurrence")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Report")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ReportSchedules");
+                });
+
             modelBuilder.Entity("Dpm.Catalog.DataSourceRecord", b =>
                 {
                     b.HasOne("Dpm.Catalog.Computer", null)

@@ -323,6 +323,40 @@ namespace Dpm.Catalog.Migrations.Sqlite
                     b.ToTable("RecoveryPoints");
                 });
 
+            modelBuilder.Entity("Dpm.Catalog.ReportSchedule", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Recipients")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Recurrence")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Report")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ReportSchedules");
+                });
+
             modelBuilder.Entity("Dpm.Catalog.DataSourceRecord", b =>
                 {
                     b.HasOne("Dpm.Catalog.Computer", null)
