@@ -141,6 +141,18 @@ public sealed class DpmManagementClient(HttpClient http)
         return new ApiResult<ReportFile>(new ReportFile(fileName, response.Content.Headers.ContentType?.ToString() ?? "application/octet-stream", content), null);
     }
 
+    /// <summary>The scheduled reports.</summary>
+    public Task<ApiResult<IReadOnlyList<ReportScheduleInfo>>> GetReportSchedulesAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<ReportScheduleInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/report-schedules"), cancellationToken);
+
+    /// <summary>Schedules a report; a report, format, recurrence, period or address that can't be is refused with the reason.</summary>
+    public Task<ApiResult<ReportScheduleInfo>> CreateReportScheduleAsync(NewReportScheduleDto request, CancellationToken cancellationToken) =>
+        SendAsync<ReportScheduleInfo>(new HttpRequestMessage(HttpMethod.Post, "api/report-schedules") { Content = Json(request) }, cancellationToken);
+
+    /// <summary>Removes a scheduled report; returns it as it was.</summary>
+    public Task<ApiResult<ReportScheduleInfo>> RemoveReportScheduleAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<ReportScheduleInfo>(new HttpRequestMessage(HttpMethod.Delete, $"api/report-schedules/{id}"), cancellationToken);
+
     private static JsonContent Json<T>(T value) => JsonContent.Create(value, options: ManagementJson.Options);
 
     private async Task<ApiResult<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -62,6 +62,16 @@ public static class DpmServer
         builder.Services.AddSingleton<IReportSources, ServerReportSources>();
         builder.Services.AddSingleton<IReportRenderer>(sp => new ReportRenderer(
             sp.GetRequiredService<IReportSources>(), sp.GetRequiredService<IOptions<ReportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddOptions<ReportDeliveryOptions>().Bind(builder.Configuration.GetSection(ReportDeliveryOptions.Section))
+            .PostConfigure<IOptions<DpmHostOptions>>((o, host) => o.OutputDirectory = string.IsNullOrWhiteSpace(o.OutputDirectory)
+                ? Path.Combine(host.Value.DataDirectory, "reports", "out")
+                : Path.GetFullPath(o.OutputDirectory))
+            .Validate(o => o.Smtp.Port is > 0 and <= 65535, "Dpm:Reports:Smtp:Port is a port, 1-65535")
+            .Validate(o => string.IsNullOrWhiteSpace(o.Smtp.From) || MimeKit.MailboxAddress.TryParse(o.Smtp.From, out _), "Dpm:Reports:Smtp:From is not an e-mail address")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ReportMailer>();
+        builder.Services.AddSingleton<ReportDelivery>();
+        builder.Services.AddSingleton<ReportScheduleService>();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();

@@ -7,6 +7,7 @@ using Dpm.Management;
 using Dpm.Reporting;
 using Dpm.Server.Agents;
 using Dpm.Server.Protection;
+using Dpm.Server.Reporting;
 using Dpm.Server.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -206,6 +207,20 @@ internal static class ManagementApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Renders a report as a file: format html (default), csv or md; from and to are dates (the to day included) or times, by default the last 7 days. A broken template is a 422 that says file:line:column");
+
+        api.MapGet("/report-schedules", (ReportScheduleService schedules, CancellationToken ct) => schedules.ListAsync(ct))
+            .WithSummary("The scheduled reports: report, format, recurrence, period, recipients, and when each is next made");
+        api.MapPost("/report-schedules", async (NewReportScheduleDto request, ReportScheduleService schedules, CancellationToken ct) => ToResult(await schedules.CreateAsync(request, ct)))
+            .Produces<ReportScheduleInfo>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("Schedules a report (Once 2026-12-01 08:00, Daily 07:00, Weekly Mon 08:00, Monthly 1 08:00 or Monthly last 18:00, server time) over a period (current week, last 4 weeks…): written to the report folder and e-mailed to the recipients");
+        api.MapDelete("/report-schedules/{id}", async (string id, ReportScheduleService schedules, CancellationToken ct) =>
+                Guid.TryParse(id, out var scheduleId)
+                    ? ToResult(await schedules.RemoveAsync(scheduleId, ct))
+                    : Results.Problem(title: ProblemTitle(StatusCodes.Status404NotFound), detail: $"there is no report schedule {id}", statusCode: StatusCodes.Status404NotFound))
+            .Produces<ReportScheduleInfo>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Removes a scheduled report (the reports it made stay)");
 
         api.MapPost("/catalog/rebuild", async (ProtectionService protection, CancellationToken ct) => ToResult(await protection.RebuildCatalogAsync(ct)))
             .WithSummary("Recreate the catalog's recovery points (and their data sources and computers) from the storage pool's manifests");

@@ -5,7 +5,7 @@ using Quartz;
 
 namespace Dpm.Server.Scheduling;
 
-/// <summary>Registers Quartz with its ADO job store in the catalog's database, and the protection scheduler.</summary>
+/// <summary>Registers Quartz with its ADO job store in the catalog's database, the protection scheduler and the report scheduler.</summary>
 internal static class SchedulerRegistration
 {
     public static IServiceCollection AddDpmScheduler(this IServiceCollection services, IConfiguration configuration)
@@ -41,10 +41,12 @@ internal static class SchedulerRegistration
             });
         });
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProtectionScheduler>(sp, sp.GetRequiredKeyedService<IScheduler>(options.Name)));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ReportScheduler>(sp, sp.GetRequiredKeyedService<IScheduler>(options.Name)));
         if (options.Enabled)
         {
             services.AddQuartzHostedService(options.Name, o => o.WaitForJobsToComplete = false);
             services.AddHostedService(sp => sp.GetRequiredService<ProtectionScheduler>());
+            services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());
         }
 
         return services;
