@@ -17,7 +17,7 @@ finish() { # passed failed
 }
 
 # Debian packages the tests need (installed only when missing).
-packages=(acl attr btrfs-progs e2fsprogs postgresql-15 nodejs chromium)
+packages=(acl attr btrfs-progs e2fsprogs postgresql-15 nodejs chromium python3-aiosmtpd)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

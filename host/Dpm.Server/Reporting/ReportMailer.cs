@@ -14,7 +14,7 @@ namespace Dpm.Server.Reporting;
 /// E-mails reports through the deployment's SMTP server (<c>Dpm:Reports:Smtp</c>): an HTML report is the message's
 /// body and its attachment; a CSV or Markdown report is attached to a line that says what it is.
 /// </summary>
-internal sealed class ReportMailer(IOptions<ReportDeliveryOptions> options, IOptions<DpmHostOptions> host)
+internal sealed class ReportMailer(IOptions<ReportDeliveryOptions> options, IOptions<DpmHostOptions> host, TimeProvider time)
 {
     private SmtpOptions Smtp => options.Value.Smtp;
 
@@ -24,10 +24,11 @@ internal sealed class ReportMailer(IOptions<ReportDeliveryOptions> options, IOpt
     /// <summary>The message that carries a report to its recipients.</summary>
     public MimeMessage Compose(RenderedReport report, string subject, IEnumerable<MailboxAddress> to)
     {
-        var message = new MimeMessage { Subject = subject };
-        message.From.Add(string.IsNullOrWhiteSpace(Smtp.From) ? new MailboxAddress("DPM", $"dpm@{host.Value.ComputerName.ToLowerInvariant()}") : MailboxAddress.Parse(Smtp.From));
+        var computer = host.Value.ComputerName;
+        var message = new MimeMessage { Subject = subject, Date = time.GetUtcNow() };
+        message.From.Add(string.IsNullOrWhiteSpace(Smtp.From) ? new MailboxAddress("DPM", $"dpm@{computer.ToLowerInvariant()}") : MailboxAddress.Parse(Smtp.From));
         message.To.AddRange(to);
-        var body = new BodyBuilder { TextBody = $"{subject}: {report.FileName}, attached.\n" };
+        var body = new BodyBuilder { TextBody = $"{subject}, from the DPM server {computer}: {report.FileName}, attached.\n" };
         var type = ContentType.Parse(report.ContentType);
         if (type.IsMimeType("text", "html"))
         {
