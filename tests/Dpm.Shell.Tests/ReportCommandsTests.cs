@@ -76,4 +76,35 @@ public sealed class ReportCommandsTests
         Assert.Equal((2, "dpm: 'pdf' is not a report format (html, csv or md)"), (badFormat.ExitCode, badFormat.Error.Trim()));
         Assert.Empty(Directory.GetFiles(Environment.CurrentDirectory, "status-*.*"));
     }
+
+    [Fact]
+    public async Task ReportSchedule_NewGetRemove_SchedulesTheReportOnTheServer_AndSaysWhyWhenRefused()
+    {
+        await using var server = await RunningServer.StartAsync(Disk);
+
+        var created = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "new", "status", "--recurrence", "weekly mon 08:00", "--format", "csv", "--json");
+        var table = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "get");
+        var refused = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "new", "status", "--recurrence", "Weekly 08:00");
+        var noSmtp = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "new", "status", "--recurrence", "Daily 07:00", "--to", "ops@contoso.test,it@contoso.test");
+
+        Assert.Equal(0, created.ExitCode);
+        var schedule = System.Text.Json.JsonSerializer.Deserialize<ReportScheduleInfo>(created.Output, ManagementJson.Options)!;
+        Assert.Equal(("status", "csv", "Weekly Mon 08:00", "last 1 week"), (schedule.Report, schedule.Format, schedule.Recurrence, schedule.Period));
+        var next = TimeZoneInfo.ConvertTime(schedule.NextRunAt!.Value, TimeZoneInfo.Local);
+        Assert.Equal((DayOfWeek.Monday, 8, 0), (next.DayOfWeek, next.Hour, next.Minute));
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("status", table.Output, StringComparison.Ordinal);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("dpm: 'Weekly 08:00' is not a recurrence: write ", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(1, noSmtp.ExitCode);
+        Assert.StartsWith("dpm: no SMTP server is configured to e-mail reports (Dpm:Reports:Smtp:Host)", noSmtp.Error, StringComparison.Ordinal);
+
+        var removed = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "remove", schedule.Id.ToString(), "--json");
+        var left = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "get", "--json");
+        var notAnId = await ShellRunner.RunAsync("--server", server.Url, "report", "schedule", "remove", "weekly-status");
+
+        Assert.Equal(0, removed.ExitCode);
+        Assert.Equal("[]", left.Output.Trim());
+        Assert.Equal((2, "dpm: 'weekly-status' is not a report schedule id (a GUID, as 'dpm report schedule get' lists them)"), (notAnId.ExitCode, notAnId.Error.Trim()));
+    }
 }
