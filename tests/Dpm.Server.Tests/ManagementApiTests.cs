@@ -18,7 +18,7 @@ public sealed class ManagementApiTests
         using var doc = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
 
         var paths = doc.RootElement.GetProperty("paths");
-        Assert.All(["/api/health", "/api/plugins", "/api/licences", "/api/licences/{id}", "/api/datasources", "/api/reports", "/api/reports/{name}"], p => Assert.True(paths.TryGetProperty(p, out _), p));
+        Assert.All(["/api/health", "/api/plugins", "/api/licences", "/api/licences/{id}", "/api/datasources", "/api/reports", "/api/reports/{name}", "/api/report-schedules", "/api/report-schedules/{id}"], p => Assert.True(paths.TryGetProperty(p, out _), p));
     }
 
     [Fact]
