@@ -140,6 +140,9 @@ public sealed partial class ReportScheduleTests
         Assert.StartsWith("'Weekly 08:00' is not a recurrence", await RefusalAsync(new() { Report = "status", Recurrence = "Weekly 08:00" }), StringComparison.Ordinal);
         Assert.StartsWith("'Once 2020-01-01 08:00' is past", await RefusalAsync(new() { Report = "status", Recurrence = "Once 2020-01-01 08:00" }), StringComparison.Ordinal);
         Assert.StartsWith("'last fortnight' is not a report period", await RefusalAsync(new() { Report = "status", Recurrence = "Daily 07:00", Period = "last fortnight" }), StringComparison.Ordinal);
+        Assert.Equal(
+            "at 00:00 the current week has only just begun: make the report later in the day, or over the last one ('last 1 week')",
+            await RefusalAsync(new() { Report = "status", Recurrence = "Weekly Mon 00:00", Period = "current week" }));
         Assert.Equal("a report covers at most 400 days, and 'last 14 months' is longer", await RefusalAsync(new() { Report = "status", Recurrence = "Daily 07:00", Period = "last 14 months" }));
         Assert.Equal("'ops' is not an e-mail address", await RefusalAsync(new() { Report = "status", Recurrence = "Daily 07:00", To = ["ops"] }));
         Assert.StartsWith("no SMTP server is configured", await RefusalAsync(new() { Report = "status", Recurrence = "Daily 07:00", To = ["ops@contoso.test"] }), StringComparison.Ordinal);

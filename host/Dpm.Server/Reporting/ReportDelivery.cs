@@ -33,9 +33,17 @@ internal sealed partial class ReportDelivery(
         }
 
         using var job = await jobs.StartAsync(JobType.Report, null, cancellationToken);
-        var (state, error) = await MakeAsync(schedule, dueAt, job);
-        await job.EndAsync(state, job.Progress.BytesDone, job.Progress.ItemsDone, error);
-        Made(logger, schedule.Report, schedule.Recurrence, error ?? job.Progress.CurrentItem ?? "");
+        (JobState State, string? Error) outcome = (JobState.Failed, "the report failed unexpectedly (the server's log says why)");
+        try
+        {
+            outcome = await MakeAsync(schedule, dueAt, job);
+        }
+        finally
+        {
+            await job.EndAsync(outcome.State, job.Progress.BytesDone, job.Progress.ItemsDone, outcome.Error);
+        }
+
+        Made(logger, schedule.Report, schedule.Recurrence, outcome.Error ?? job.Progress.CurrentItem ?? "");
         return await catalog.Jobs.GetAsync(job.Id, CancellationToken.None);
     }
 

@@ -101,6 +101,11 @@ internal sealed class ReportScheduleService(CatalogHost catalog, IReportRenderer
             return (null, problem);
         }
 
+        if (period.Count == 0 && recurrence.At == TimeOnly.MinValue)
+        {
+            return (null, $"at 00:00 the {period} has only just begun: make the report later in the day, or over the last one ('last 1 {period.Unit.ToString().ToLowerInvariant()}')");
+        }
+
         var (from, until) = period.At(now, time.LocalTimeZone);
         if ((until - from).TotalDays > ReportRenderer.MaxDays)
         {
