@@ -17,8 +17,8 @@ namespace Dpm.Server.Reporting;
 internal sealed partial class ReportDelivery(
     CatalogHost catalog, RunningJobs jobs, IReportRenderer renderer, ReportMailer mailer, IOptions<ReportDeliveryOptions> options, TimeProvider time, ILogger<ReportDelivery> logger)
 {
-    /// <summary>Makes the report of a schedule due at <paramref name="dueAt"/>; returns its job, or null when there is no such schedule (any more).</summary>
-    public async Task<Job?> RunAsync(Guid scheduleId, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    /// <summary>Makes the report of a schedule due at <paramref name="dueAt"/> (nothing when the schedule is gone).</summary>
+    public async Task RunAsync(Guid scheduleId, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         ReportSchedule? schedule;
         await using (var context = catalog.Open())
@@ -29,7 +29,7 @@ internal sealed partial class ReportDelivery(
         if (schedule is null)
         {
             Gone(logger, scheduleId);
-            return null;
+            return;
         }
 
         using var job = await jobs.StartAsync(JobType.Report, null, cancellationToken);
@@ -44,7 +44,6 @@ internal sealed partial class ReportDelivery(
         }
 
         Made(logger, schedule.Report, schedule.Recurrence, outcome.Error ?? job.Progress.CurrentItem ?? "");
-        return await catalog.Jobs.GetAsync(job.Id, CancellationToken.None);
     }
 
     private async Task<(JobState State, string? Error)> MakeAsync(ReportSchedule schedule, DateTimeOffset dueAt, RunningJob job)
