@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dpm.Contracts.Testing;
 using Dpm.Contracts.Workloads;
 using Dpm.Storage.Manifests;
 using Dpm.Workloads.Sql.Tests.Support;
@@ -126,7 +127,8 @@ public sealed class SqliteRecoveryTests : IAsyncLifetime
     {
         var damaged = await File.ReadAllBytesAsync(_database);
         new Random(7).NextBytes(damaged.AsSpan(4096)); // every page but the first
-        var source = new MemoryRecoverySource(SqliteTestHost.DataSourceOf(_database), "orders.db", damaged);
+        var source = new MemoryRecoveryPoint(SqliteTestHost.DataSourceOf(_database), DateTimeOffset.UtcNow, SnapshotConsistency.ApplicationConsistent);
+        source.Add(new ProtectedItem { Path = "orders.db", Kind = ProtectedItemKind.File, Length = damaged.Length }, damaged);
 
         var result = await _host.Workload.RecoverAsync(source, new RecoveryRequest { Target = RecoveryTarget.Original }, null, CancellationToken.None);
 
