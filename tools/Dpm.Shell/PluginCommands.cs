@@ -49,7 +49,7 @@ internal static class PluginCommands
         foreach (var check in validation.Checks)
         {
             var colour = check.Outcome switch { PluginCheckOutcome.Passed => "green", PluginCheckOutcome.Failed => "red", _ => "grey" };
-            table.AddRow(Markup.Escape(PluginValidator.Name(check.Check)), $"[{colour}]{check.Outcome}[/]", Markup.Escape(check.Detail));
+            table.AddRow(Markup.Escape(PluginValidator.Name(check.Check)), $"[{colour}]{check.Outcome}[/]", Markup.Escape(check.Detail.Trim()));
         }
 
         console.Write(table);
