@@ -99,6 +99,13 @@ public sealed class PluginManager : IAsyncDisposable
     /// <summary>Every plugin folder with its status and reason.</summary>
     public IReadOnlyList<PluginInfo> GetPlugins() => Snapshot().Where(s => s.Status is not null).Select(s => s.ToInfo()).ToList();
 
+    /// <summary>
+    /// The check a plugin folder (named as in <see cref="PluginInfo.Folder"/>) failed the last time its status
+    /// changed, or null when it has not failed one (it is active, or it was stopped on purpose).
+    /// </summary>
+    public PluginCheck? GetFailedCheck(string folder) =>
+        Snapshot().FirstOrDefault(s => Path.GetFileName(s.Folder) == folder && s.Status is not null)?.FailedCheck;
+
     /// <summary>The manifests of the active plugins of a kind.</summary>
     public IReadOnlyList<PluginManifest> GetActive(PluginKind kind) =>
         Snapshot().Where(s => s.Status == PluginStatus.Active && s.Manifest!.Kind == kind).Select(s => s.Manifest!).ToList();
@@ -139,7 +146,7 @@ public sealed class PluginManager : IAsyncDisposable
 
         var reason = $"{operation}: {outcome.Failure}";
         PluginManagerLog.Malfunctioned(_logger, pluginId, operation, outcome.Failure, outcome.Exception);
-        await StopSlotAsync(slot, PluginStatus.Malfunctioned, reason);
+        await StopSlotAsync(slot, PluginStatus.Malfunctioned, reason, PluginCheck.Call);
         return PluginCallResult.Fail<T>($"plugin '{pluginId}' malfunctioned in {reason}");
     }
 
@@ -215,7 +222,7 @@ public sealed class PluginManager : IAsyncDisposable
         slot.Manifest = read.Manifest;
         if (!read.IsValid)
         {
-            SetStatus(slot, PluginStatus.Incompatible, string.Join("; ", read.Problems));
+            SetStatus(slot, PluginStatus.Incompatible, string.Join("; ", read.Problems), PluginCheck.Manifest);
             return;
         }
 
@@ -223,14 +230,14 @@ public sealed class PluginManager : IAsyncDisposable
         var twin = Snapshot().FirstOrDefault(s => s != slot && s.Manifest?.Id == manifest.Id && s.Status == PluginStatus.Active);
         if (twin is not null)
         {
-            SetStatus(slot, PluginStatus.Incompatible, $"id '{manifest.Id}' is already used by the plugin in '{twin.Folder}'");
+            SetStatus(slot, PluginStatus.Incompatible, $"id '{manifest.Id}' is already used by the plugin in '{twin.Folder}'", PluginCheck.Manifest);
             return;
         }
 
         var decision = _licence.CanLoad(manifest.RequiredTier);
         if (!decision.Allowed)
         {
-            SetStatus(slot, PluginStatus.DisabledByLicence, decision.Reason);
+            SetStatus(slot, PluginStatus.DisabledByLicence, decision.Reason, PluginCheck.Tier);
             return;
         }
 
@@ -241,7 +248,7 @@ public sealed class PluginManager : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or BadImageFormatException or UnauthorizedAccessException or InvalidOperationException)
         {
-            SetStatus(slot, PluginStatus.Incompatible, $"entry assembly '{manifest.EntryAssembly}' can't be loaded: {ex.Message}");
+            SetStatus(slot, PluginStatus.Incompatible, $"entry assembly '{manifest.EntryAssembly}' can't be loaded: {ex.Message}", PluginCheck.Load);
             return;
         }
 
@@ -250,7 +257,7 @@ public sealed class PluginManager : IAsyncDisposable
         var inspection = Inspect(manifest, assembly.EntryAssembly);
         if (inspection.Problem is not null)
         {
-            await StopSlotAsync(slot, PluginStatus.Incompatible, inspection.Problem);
+            await StopSlotAsync(slot, PluginStatus.Incompatible, inspection.Problem, inspection.Check);
             return;
         }
 
@@ -260,7 +267,7 @@ public sealed class PluginManager : IAsyncDisposable
             cancellationToken);
         if (created.Failure is not null)
         {
-            await StopSlotAsync(slot, PluginStatus.Malfunctioned, $"constructor of {inspection.EntryType!.FullName}: {created.Failure}");
+            await StopSlotAsync(slot, PluginStatus.Malfunctioned, $"constructor of {inspection.EntryType!.FullName}: {created.Failure}", PluginCheck.Initialize);
             return;
         }
 
@@ -278,30 +285,30 @@ public sealed class PluginManager : IAsyncDisposable
             cancellationToken);
         if (initialized.Failure is not null)
         {
-            await StopSlotAsync(slot, PluginStatus.Malfunctioned, $"InitializeAsync: {initialized.Failure}");
+            await StopSlotAsync(slot, PluginStatus.Malfunctioned, $"InitializeAsync: {initialized.Failure}", PluginCheck.Initialize);
             return;
         }
 
         SetStatus(slot, PluginStatus.Active, $"loaded from '{slot.Folder}'");
     }
 
-    private static (Type? EntryType, string? Problem) Inspect(PluginManifest manifest, Assembly assembly)
+    private static (Type? EntryType, string? Problem, PluginCheck Check) Inspect(PluginManifest manifest, Assembly assembly)
     {
         var contracts = assembly.GetReferencedAssemblies().FirstOrDefault(n => n.Name == typeof(IPlugin).Assembly.GetName().Name);
         if (contracts?.Version is null)
         {
-            return (null, $"'{manifest.EntryAssembly}' does not reference Dpm.Contracts");
+            return (null, $"'{manifest.EntryAssembly}' does not reference Dpm.Contracts", PluginCheck.ContractsVersion);
         }
 
         var declared = Version.Parse(manifest.ContractsVersion);
         if (contracts.Version.Major != declared.Major || contracts.Version.Minor != declared.Minor)
         {
-            return (null, $"the manifest says contracts {manifest.ContractsVersion}, but '{manifest.EntryAssembly}' is built against contracts {contracts.Version.ToString(2)}");
+            return (null, $"the manifest says contracts {manifest.ContractsVersion}, but '{manifest.EntryAssembly}' is built against contracts {contracts.Version.ToString(2)}", PluginCheck.ContractsVersion);
         }
 
         if (!ContractsVersion.IsCompatible(contracts.Version))
         {
-            return (null, $"'{manifest.EntryAssembly}' is built against contracts {contracts.Version.ToString(2)}, but this host has contracts {ContractsVersion.Current}");
+            return (null, $"'{manifest.EntryAssembly}' is built against contracts {contracts.Version.ToString(2)}, but this host has contracts {ContractsVersion.Current}", PluginCheck.ContractsVersion);
         }
 
         Type[] types;
@@ -312,7 +319,7 @@ public sealed class PluginManager : IAsyncDisposable
         catch (ReflectionTypeLoadException ex)
         {
             var missing = ex.LoaderExceptions.OfType<Exception>().Select(e => e.Message).Distinct().Take(3);
-            return (null, $"'{manifest.EntryAssembly}' needs assemblies that are missing from the plugin folder: {string.Join("; ", missing)}");
+            return (null, $"'{manifest.EntryAssembly}' needs assemblies that are missing from the plugin folder: {string.Join("; ", missing)}", PluginCheck.Dependencies);
         }
 
         var entries = types.Where(t => t.GetCustomAttribute<DpmPluginAttribute>() is not null).ToList();
@@ -320,7 +327,8 @@ public sealed class PluginManager : IAsyncDisposable
         {
             return (null, entries.Count == 0
                 ? $"'{manifest.EntryAssembly}' has no class marked [DpmPlugin]"
-                : $"'{manifest.EntryAssembly}' has {entries.Count} classes marked [DpmPlugin]; a plugin has exactly one entry point");
+                : $"'{manifest.EntryAssembly}' has {entries.Count} classes marked [DpmPlugin]; a plugin has exactly one entry point",
+                PluginCheck.EntryPoint);
         }
 
         var type = entries[0];
@@ -348,15 +356,15 @@ public sealed class PluginManager : IAsyncDisposable
             problem = $"{type.FullName} needs a public parameterless constructor";
         }
 
-        return (problem is null ? type : null, problem);
+        return (problem is null ? type : null, problem, PluginCheck.EntryPoint);
     }
 
     /// <summary>Disposes of the plugin (time-boxed), unloads its context, and records the new status.</summary>
-    private async Task StopSlotAsync(PluginSlot slot, PluginStatus? status, string reason)
+    private async Task StopSlotAsync(PluginSlot slot, PluginStatus? status, string reason, PluginCheck? failedCheck = null)
     {
         if (status is { } newStatus)
         {
-            SetStatus(slot, newStatus, reason);
+            SetStatus(slot, newStatus, reason, failedCheck);
         }
 
         var instance = slot.Instance;
@@ -412,12 +420,13 @@ public sealed class PluginManager : IAsyncDisposable
         }
     }
 
-    private void SetStatus(PluginSlot slot, PluginStatus status, string reason)
+    private void SetStatus(PluginSlot slot, PluginStatus status, string reason, PluginCheck? failedCheck = null)
     {
         lock (_gate)
         {
             slot.Status = status;
             slot.Reason = reason;
+            slot.FailedCheck = failedCheck;
             slot.Since = _time.GetUtcNow();
         }
 
@@ -464,6 +473,7 @@ public sealed class PluginManager : IAsyncDisposable
         public PluginStatus? Status { get; set; }
         public string Reason { get; set; } = "";
         public DateTimeOffset Since { get; set; }
+        public PluginCheck? FailedCheck { get; set; }
         public IPluginAssembly? Assembly { get; set; }
         public IPlugin? Instance { get; set; }
         public WeakReference? LoadContext { get; set; }
