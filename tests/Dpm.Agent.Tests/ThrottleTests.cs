@@ -46,23 +46,25 @@ public sealed class ThrottleTests(ITestOutputHelper output) : IDisposable
         await SynchronizeAsync(agent, link, RandomFolder("warm-up", 4 * MiB));
 
         // Work hours all day, every day: the work-hours rate applies now.
-        var allWork = await client.SetThrottleAsync(Computer, new AgentThrottle(2 * MiB, 0, Enum.GetValues<DayOfWeek>(), "00:00", "24:00"), CancellationToken.None);
+        // Rates low enough that the agent's own work between batches (chunking, hashing, TLS) stays a small part of the
+        // time even when the test runs beside others on a busy machine: at 2 and 6 MiB/s it measured 20% low under load.
+        var allWork = await client.SetThrottleAsync(Computer, new AgentThrottle(1 * MiB, 0, Enum.GetValues<DayOfWeek>(), "00:00", "24:00"), CancellationToken.None);
         Assert.True(allWork.Succeeded, allWork.Problem?.Detail);
-        var atWorkRate = await SynchronizeAsync(agent, link, RandomFolder("projects", 16 * MiB));
+        var atWorkRate = await SynchronizeAsync(agent, link, RandomFolder("projects", 12 * MiB));
 
         // No work days: the non-work-hours rate applies now.
-        var noWork = await client.SetThrottleAsync(Computer, new AgentThrottle(2 * MiB, 6 * MiB, [], "00:00", "24:00"), CancellationToken.None);
+        var noWork = await client.SetThrottleAsync(Computer, new AgentThrottle(1 * MiB, 3 * MiB, [], "00:00", "24:00"), CancellationToken.None);
         Assert.True(noWork.Succeeded, noWork.Problem?.Detail);
-        var atNonWorkRate = await SynchronizeAsync(agent, link, RandomFolder("archive", 16 * MiB));
+        var atNonWorkRate = await SynchronizeAsync(agent, link, RandomFolder("archive", 12 * MiB));
 
-        Assert.InRange(atWorkRate, 0.8 * 2 * MiB, 1.2 * 2 * MiB);
-        Assert.InRange(atNonWorkRate, 0.8 * 6 * MiB, 1.2 * 6 * MiB);
+        Assert.InRange(atWorkRate, 0.8 * 1 * MiB, 1.2 * 1 * MiB);
+        Assert.InRange(atNonWorkRate, 0.8 * 3 * MiB, 1.2 * 3 * MiB);
     }
 
     /// <summary>
     /// Synchronizes a folder of the agent's and returns the rate its data went over the wire at, in bytes per
     /// second: what passed the proxy from the agent's first byte to its last. The agent process's start (the
-    /// runtime, its host and plugins: most of a second, a third of the whole transfer at 6 MiB/s) comes before
+    /// runtime, its host and plugins: most of a second, a fifth of the whole transfer at 3 MiB/s) comes before
     /// its first byte and isn't counted, nor is its exit; everything the synchronization does on the network is:
     /// the TLS handshake, opening the session, chunking between batches, the throttle's waits, sending and
     /// committing.
