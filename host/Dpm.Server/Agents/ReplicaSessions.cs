@@ -286,16 +286,19 @@ internal sealed partial class ReplicaSessions(
 
             foreach (var item in items)
             {
-                if (item.Chunks.FirstOrDefault(c => !session.Usable.Contains(c)) is var foreign && item.Chunks.Any(c => !session.Usable.Contains(c)))
+                foreach (var chunk in item.Chunks)
                 {
-                    throw new ReplicaRefusedException(
-                        StatusCode.PermissionDenied,
-                        $"item '{item.Item.Path}' uses chunk {foreign}, which this agent neither sent nor has in its own latest recovery point of '{session.Source.Id}'");
-                }
+                    if (!session.Usable.Contains(chunk))
+                    {
+                        throw new ReplicaRefusedException(
+                            StatusCode.PermissionDenied,
+                            $"item '{item.Item.Path}' uses chunk {chunk}, which this agent neither sent nor has in its own latest recovery point of '{session.Source.Id}'");
+                    }
 
-                if (item.Chunks.FirstOrDefault(c => !session.Writer.Contains(c)) is var gone && item.Chunks.Any(c => !session.Writer.Contains(c)))
-                {
-                    throw new ReplicaRefusedException(StatusCode.FailedPrecondition, $"item '{item.Item.Path}' uses chunk {gone}, which is no longer in the storage pool: run a consistency check");
+                    if (!session.Writer.Contains(chunk))
+                    {
+                        throw new ReplicaRefusedException(StatusCode.FailedPrecondition, $"item '{item.Item.Path}' uses chunk {chunk}, which is no longer in the storage pool: run a consistency check");
+                    }
                 }
             }
 
