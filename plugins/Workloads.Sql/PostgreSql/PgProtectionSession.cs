@@ -174,6 +174,7 @@ internal sealed class PgBaseBackup(PostgreSqlCluster cluster, NpgsqlConnection c
     private async IAsyncEnumerable<ItemChange> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.CompletedTask;
+        cancellationToken.ThrowIfCancellationRequested();
         yield return new ItemChange(new ProtectedItem { Path = "data", Kind = ProtectedItemKind.Directory }, ChangeKind.Added);
         var pending = new Stack<string>([dataDirectory]);
         while (pending.TryPop(out var folder))
@@ -211,6 +212,12 @@ internal sealed class PgBaseBackup(PostgreSqlCluster cluster, NpgsqlConnection c
     public ValueTask<Stream?> OpenItemAsync(ProtectedItem item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (item.Kind is not (ProtectedItemKind.File or ProtectedItemKind.Log))
+        {
+            return ValueTask.FromResult<Stream?>(Stream.Null); // folders (data, wal and those below data) have no data
+        }
+
         if (_generated.TryGetValue(item.Path, out var bytes))
         {
             return ValueTask.FromResult<Stream?>(new MemoryStream(bytes, writable: false));

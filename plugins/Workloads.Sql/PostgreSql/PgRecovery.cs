@@ -83,12 +83,17 @@ internal sealed class PgRecovery(PostgreSqlCluster cluster, TimeProvider time, I
         await File.WriteAllTextAsync(Path.Combine(directory, options.LeaveNonOperational ? "standby.signal" : "recovery.signal"), "", cancellationToken);
         Directory.CreateDirectory(Path.Combine(directory, "pg_wal"));
         File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var log = directory.TrimEnd('/') + ".log";
         if (Environment.UserName == "root")
         {
-            await RunAsync("chown", ["-R", cluster.ServiceUser + ":", directory, wal], cancellationToken);
+            // The cluster writes its log beside its data directory, in a folder its user may not be able to write to.
+            await using (File.Open(log, FileMode.Append, FileAccess.Write))
+            {
+            }
+
+            await RunAsync("chown", ["-R", cluster.ServiceUser + ":", directory, wal, log], cancellationToken);
         }
 
-        var log = directory.TrimEnd('/') + ".log";
         try
         {
             await PgCtlAsync("start", directory, ["-l", log], mayFail: false, cancellationToken);

@@ -73,6 +73,6 @@ internal sealed class PostgreSqlEngine(IReadOnlyList<PostgreSqlCluster> clusters
             throw new ArgumentException($"'{dataSourceId}' is a database; a PostgreSQL cluster is protected whole: protect {Prefix}{name}");
         }
 
-        return clusters.FirstOrDefault(c => c.Name == name) ?? throw new ArgumentException($"no PostgreSQL cluster named '{name}' is configured on this computer (Plugins:Dpm.Workloads.Sql:PostgreSql)");
+        return clusters.FirstOrDefault(c => c.Name == name) ?? throw new ArgumentException($"{dataSourceId}: no PostgreSQL cluster named '{name}' is configured on this computer (Plugins:Dpm.Workloads.Sql:PostgreSql)");
     }
 }
