@@ -21,6 +21,9 @@ public sealed class DpmManagementClient(HttpClient http)
     public Task<ApiResult<IReadOnlyList<PluginInfo>>> GetPluginsAsync(CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<PluginInfo>>(new HttpRequestMessage(HttpMethod.Get, "api/plugins"), cancellationToken);
 
+    public Task<ApiResult<IReadOnlyList<PluginInfo>>> ScanPluginsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<PluginInfo>>(new HttpRequestMessage(HttpMethod.Post, "api/plugins/scan"), cancellationToken);
+
     public Task<ApiResult<LicenceState>> GetLicencesAsync(CancellationToken cancellationToken) =>
         SendAsync<LicenceState>(new HttpRequestMessage(HttpMethod.Get, "api/licences"), cancellationToken);
 

@@ -37,6 +37,13 @@ internal static class ManagementApi
         api.MapGet("/plugins", (PluginManager plugins) => plugins.GetPlugins())
             .WithSummary("Every plugin folder with its status and the reason for it");
 
+        api.MapPost("/plugins/scan", async (PluginManager plugins, CancellationToken ct) =>
+            {
+                await plugins.LoadAllAsync(ct);
+                return plugins.GetPlugins();
+            })
+            .WithSummary("Loads the plugin folders added to the plugins directory since the server started; the plugins already loaded stay as they are");
+
         api.MapGet("/licences", (LicenceService licences) => licences.GetState())
             .WithSummary("Licence mode, installed licences, tier capacity and consumption");
 

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
+using Dpm.Tests;
 
 namespace Dpm.Contracts.Tests;
 
@@ -74,36 +74,5 @@ public sealed class PackageTests : IDisposable
         }
     }
 
-    private async Task PackAsync(string project)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepositoryRoot(),
-        };
-        foreach (var argument in new[] { "pack", $"contracts/{project}", "-o", _output, "-nologo", "--disable-build-servers", "-p:NuGetAudit=false" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var pack = Process.Start(start)!;
-        var output = pack.StandardOutput.ReadToEndAsync();
-        var error = pack.StandardError.ReadToEndAsync();
-        await pack.WaitForExitAsync();
-        Assert.True(pack.ExitCode == 0, $"dotnet pack {project} failed:\n{await output}\n{await error}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "DpmPlugins.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no DpmPlugins.sln above {AppContext.BaseDirectory}");
-    }
+    private Task<string> PackAsync(string project) => DotnetCli.PackAsync($"contracts/{project}", _output);
 }

@@ -43,6 +43,28 @@ public sealed class PluginCommandsTests
     }
 
     [Fact]
+    public async Task PluginScan_FoldersDroppedIntoARunningServer_LoadsTheNewOnesAndLeavesTheOthers()
+    {
+        await using var server = await RunningServer.StartAsync(Standard);
+        var loadedBefore = Assert.Single(server.Plugins.GetPlugins());
+        FixturePlugins.CopyTo(server.PluginsDirectory, Enterprise);
+        var broken = Directory.CreateDirectory(Path.Combine(server.PluginsDirectory, "Contoso.Broken")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(broken, "plugin.json"), "{ not json");
+
+        var result = await ShellRunner.RunAsync("--server", server.Url, "plugin", "scan", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var printed = JsonSerializer.Deserialize<List<PluginInfo>>(result.Output, ManagementJson.Options)!;
+        Assert.Equal(3, printed.Count);
+        Assert.Equal(PluginStatus.Active, Assert.Single(printed, p => p.Id == Enterprise).Status);
+        Assert.Equal(loadedBefore, Assert.Single(printed, p => p.Id == Standard));
+        var failed = Assert.Single(printed, p => p.Folder == Path.GetFileName(broken));
+        Assert.Equal(PluginStatus.Incompatible, failed.Status);
+        Assert.Contains("plugin.json", failed.Reason, StringComparison.Ordinal);
+        Assert.Equal(server.Plugins.GetPlugins(), printed);
+    }
+
+    [Fact]
     public async Task PluginList_ServerNotRunning_ClearErrorExitCode2()
     {
         var result = await ShellRunner.RunAsync("--server", "http://127.0.0.1:9", "plugin", "list");

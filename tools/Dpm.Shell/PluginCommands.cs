@@ -17,6 +17,9 @@ internal static class PluginCommands
         var list = new Command("list", "List every plugin folder with its status and the reason for it") { shell.Json };
         list.SetAction((parse, ct) => shell.CallAsync(parse, (client, c) => client.GetPluginsAsync(c), plugins => Render(shell.Console, plugins), ct));
 
+        var scan = new Command("scan", "Load the plugin folders added to the server's plugins directory since it started, and list every plugin") { shell.Json };
+        scan.SetAction((parse, ct) => shell.CallAsync(parse, (client, c) => client.ScanPluginsAsync(c), plugins => Render(shell.Console, plugins), ct));
+
         var folder = new Argument<DirectoryInfo>("FOLDER") { Description = "The plugin folder to check (plugin.json, the entry assembly and its dependencies)" };
         var validate = new Command("validate", "Check a plugin folder on this machine before it is deployed: manifest, tier, load, contracts version, entry point, initialize, discovery") { folder, shell.Json };
         validate.SetAction(async (parse, ct) =>
@@ -38,7 +41,7 @@ internal static class PluginCommands
             return validation.Passed ? 0 : 1;
         });
 
-        return new Command("plugin", "Workload and storage plugins") { list, validate };
+        return new Command("plugin", "Workload and storage plugins") { list, scan, validate };
     }
 
     private static void Render(IAnsiConsole console, PluginValidation validation)
