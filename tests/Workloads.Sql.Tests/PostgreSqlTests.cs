@@ -153,7 +153,7 @@ public sealed class PostgreSqlTests : IDisposable
     }
 
     [Fact]
-    public async Task Discovery_ListsTheClusterAndItsDatabasesBelowIt()
+    public async Task Discovery_ListsTheClusterAndItsDatabasesBelowIt_AndAClusterThatIsDownWithItsProblem()
     {
         await using (var setup = await ConnectAsync())
         await using (var create = new NpgsqlCommand("CREATE DATABASE payroll", setup))
@@ -161,15 +161,24 @@ public sealed class PostgreSqlTests : IDisposable
             await create.ExecuteNonQueryAsync();
         }
 
-        await using var server = await StartServerAsync();
+        await using var server = await StartServerAsync(
+            "--Plugins:Dpm.Workloads.Sql:PostgreSql:1:Name=down", $"--Plugins:Dpm.Workloads.Sql:PostgreSql:1:Port={PostgresServer.FreePort()}",
+            $"--Plugins:Dpm.Workloads.Sql:PostgreSql:1:ArchiveDirectory={_postgres.ArchiveDirectory}");
         var client = Client(server);
 
         var top = (await client.InquireAsync(null, CancellationToken.None)).Value!;
         var below = (await client.InquireAsync("pgsql:main", CancellationToken.None)).Value!;
 
-        var cluster = Assert.Single(top.DataSources, d => d.PluginId == "Dpm.Workloads.Sql").DataSource;
+        Assert.Empty(top.Failures);
+        var clusters = top.DataSources.Where(d => d.PluginId == "Dpm.Workloads.Sql").Select(d => d.DataSource).ToDictionary(d => d.Id);
+        Assert.Equal(["pgsql:down", "pgsql:main"], clusters.Keys.Order(StringComparer.Ordinal));
+        var cluster = clusters["pgsql:main"];
         Assert.Equal(("pgsql:main", "PostgreSqlCluster", true), (cluster.Id, cluster.Kind, cluster.HasChildren));
         Assert.StartsWith("15.", cluster.Facts["version"], StringComparison.Ordinal);
+        Assert.False(cluster.Facts.ContainsKey("problem"));
+        var down = clusters["pgsql:down"];
+        Assert.False(down.HasChildren);
+        Assert.Contains("can't connect to the PostgreSQL cluster 'down'", down.Facts["problem"], StringComparison.Ordinal);
         var databases = below.DataSources.Where(d => d.PluginId == "Dpm.Workloads.Sql").Select(d => d.DataSource).ToList();
         Assert.Equal(["pgsql:main/payroll", "pgsql:main/postgres"], databases.Select(d => d.Id));
         Assert.All(databases, d => Assert.False(d.IsProtectable));

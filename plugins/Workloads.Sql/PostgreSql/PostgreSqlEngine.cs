@@ -23,17 +23,7 @@ internal sealed class PostgreSqlEngine(IReadOnlyList<PostgreSqlCluster> clusters
         {
             foreach (var cluster in clusters)
             {
-                await using var connection = await PgConnection.OpenAsync(cluster, cancellationToken);
-                var version = await connection.ScalarAsync<string>("SHOW server_version", cancellationToken);
-                yield return new DataSource
-                {
-                    Id = Prefix + cluster.Name,
-                    Name = cluster.Name,
-                    Kind = "PostgreSqlCluster",
-                    Location = $"{cluster.Host}:{cluster.Port}",
-                    HasChildren = true,
-                    Facts = new Dictionary<string, string> { ["version"] = version, ["archive"] = cluster.ArchiveDirectory },
-                };
+                yield return await DescribeAsync(cluster, cancellationToken);
             }
 
             yield break;
@@ -57,6 +47,34 @@ internal sealed class PostgreSqlEngine(IReadOnlyList<PostgreSqlCluster> clusters
                 };
             }
         }
+    }
+
+    /// <summary>
+    /// A configured cluster as discovery lists it. One that can't be reached is still listed, with the reason as its
+    /// <c>problem</c> fact, so that one cluster down hides neither the others nor the plugin's SQLite databases.
+    /// </summary>
+    private static async Task<DataSource> DescribeAsync(PostgreSqlCluster cluster, CancellationToken cancellationToken)
+    {
+        var facts = new Dictionary<string, string> { ["archive"] = cluster.ArchiveDirectory };
+        try
+        {
+            await using var connection = await PgConnection.OpenAsync(cluster, cancellationToken);
+            facts["version"] = await connection.ScalarAsync<string>("SHOW server_version", cancellationToken);
+        }
+        catch (InvalidOperationException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            facts["problem"] = e.Message;
+        }
+
+        return new DataSource
+        {
+            Id = Prefix + cluster.Name,
+            Name = cluster.Name,
+            Kind = "PostgreSqlCluster",
+            Location = $"{cluster.Host}:{cluster.Port}",
+            HasChildren = !facts.ContainsKey("problem"),
+            Facts = facts,
+        };
     }
 
     public ValueTask<IProtectionSession> OpenSessionAsync(DataSource dataSource, ProtectionSessionOptions options, CancellationToken cancellationToken) =>
