@@ -34,6 +34,7 @@ public sealed class SqlWorkload : IWorkloadPlugin
     /// <inheritdoc />
     public async IAsyncEnumerable<DataSource> DiscoverDataSourcesAsync(DataSource? parent, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested(); // also when nothing is configured
         foreach (var engine in parent is null ? _engines : _engines.Where(e => e.Owns(parent.Id))) // another workload's data source has no SQL children
         {
             await foreach (var found in engine.DiscoverAsync(parent, cancellationToken))

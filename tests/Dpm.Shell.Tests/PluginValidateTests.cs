@@ -26,7 +26,7 @@ public sealed class PluginValidateTests : IDisposable
         var result = await ShellRunner.RunAsync("plugin", "validate", folder);
 
         Assert.Equal(0, result.ExitCode);
-        foreach (var check in new[] { "manifest", "tier", "load", "contracts version", "dependencies", "entry point", "initialize", "discovery" })
+        foreach (var check in new[] { "manifest", "tier", "load", "contracts version", "dependencies", "entry point", "initialize", "discovery", "cancellation", "bad input" })
         {
             var row = Assert.Single(result.Output.Split('\n'), l => l.TrimStart('│', ' ').StartsWith(check + " ", StringComparison.Ordinal));
             Assert.Contains("Passed", row, StringComparison.Ordinal);
@@ -37,6 +37,19 @@ public sealed class PluginValidateTests : IDisposable
         Assert.Contains("The plugin passed every check.", result.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Dpm.Workloads.Files")]
+    [InlineData("Dpm.Workloads.Sql")]
+    public async Task Validate_WorkloadOfThisRepository_PassesEveryCheckExit0(string plugin)
+    {
+        var folder = FixturePlugins.CopyTo(_root.FullName, plugin);
+
+        var validation = await ValidateJsonAsync(folder, expectedExitCode: 0);
+
+        Assert.All(validation.Checks, c => Assert.True(c.Outcome == PluginCheckOutcome.Passed, $"{c.Check}: {c.Outcome} ({c.Detail})"));
+        Assert.Equal(10, validation.Checks.Count);
+    }
+
     [Fact]
     public async Task Validate_GoodStoragePlugin_PassesUpToInitializeAndSkipsDiscoveryExit0()
     {
@@ -45,9 +58,9 @@ public sealed class PluginValidateTests : IDisposable
         var validation = await ValidateJsonAsync(folder, expectedExitCode: 0);
 
         Assert.Equal(PluginKind.Storage, validation.Kind);
-        Assert.All(validation.Checks.Where(c => c.Check != PluginCheck.Discovery), c => Assert.Equal(PluginCheckOutcome.Passed, c.Outcome));
-        var discovery = Assert.Single(validation.Checks, c => c.Check == PluginCheck.Discovery);
-        Assert.Equal(PluginCheckOutcome.Skipped, discovery.Outcome);
+        PluginCheck[] smoke = [PluginCheck.Discovery, PluginCheck.Cancellation, PluginCheck.BadInput];
+        Assert.All(validation.Checks.Where(c => !smoke.Contains(c.Check)), c => Assert.Equal(PluginCheckOutcome.Passed, c.Outcome));
+        Assert.Equal(smoke, validation.Checks.Where(c => c.Outcome == PluginCheckOutcome.Skipped).Select(c => c.Check));
     }
 
     [Theory]
@@ -104,6 +117,32 @@ public sealed class PluginValidateTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_DiscoveryIgnoresCancellation_CancellationFailsSayingWhatItListedExit1()
+    {
+        var folder = FixturePlugins.CopyTo(_root.FullName, Faulty);
+        await File.WriteAllTextAsync(Path.Combine(folder, "fault.txt"), "ignore-cancellation");
+
+        var validation = await ValidateJsonAsync(folder, expectedExitCode: 1);
+
+        AssertFailedAt(validation, PluginCheck.Cancellation, "discovery with a cancelled token listed 1 data source(s) instead of ending in OperationCanceledException");
+    }
+
+    [Fact]
+    public async Task Validate_WorkloadTakesAnotherWorkloadsDataSource_BadInputFailsExit1()
+    {
+        var folder = FixturePlugins.CopyTo(_root.FullName, Faulty);
+        await File.WriteAllTextAsync(Path.Combine(folder, "fault.txt"), "accept-any-data-source");
+
+        var result = await ShellRunner.RunAsync("plugin", "validate", folder);
+
+        Assert.Equal(1, result.ExitCode);
+        var row = Assert.Single(result.Output.Split('\n'), l => l.TrimStart('│', ' ').StartsWith("bad input ", StringComparison.Ordinal));
+        Assert.Contains("Failed", row, StringComparison.Ordinal);
+        Assert.Contains("took a snapshot of another workload's data source 'dpm-validate-foreign:", result.Output, StringComparison.Ordinal);
+        Assert.Contains("The plugin failed 1 check(s): bad input.", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_InitializeThrows_InitializeFailsAndDiscoverySkippedExit1()
     {
         var folder = FixturePlugins.CopyTo(_root.FullName, Faulty);
@@ -137,7 +176,7 @@ public sealed class PluginValidateTests : IDisposable
     private static void AssertFailedAt(PluginValidation validation, PluginCheck failed, string reason)
     {
         Assert.Equal(
-            [PluginCheck.Manifest, PluginCheck.Tier, PluginCheck.Load, PluginCheck.ContractsVersion, PluginCheck.Dependencies, PluginCheck.EntryPoint, PluginCheck.Initialize, PluginCheck.Discovery],
+            [PluginCheck.Manifest, PluginCheck.Tier, PluginCheck.Load, PluginCheck.ContractsVersion, PluginCheck.Dependencies, PluginCheck.EntryPoint, PluginCheck.Initialize, PluginCheck.Discovery, PluginCheck.Cancellation, PluginCheck.BadInput],
             validation.Checks.Select(c => c.Check));
         foreach (var check in validation.Checks)
         {

@@ -1,9 +1,13 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Dpm.Contracts;
 using Dpm.Contracts.Testing;
 using Dpm.Contracts.Workloads;
+using Dpm.Core.Plugins;
 using Dpm.Management;
 using Dpm.Tests;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dpm.Templates.Tests;
 
@@ -32,7 +36,7 @@ public sealed partial class TemplateTests(TemplateFeed feed) : IClassFixture<Tem
 
         var plugin = await DeployAsync(await BuildAsync(solution, Name), Name, server, client);
 
-        Assert.Equal(Dpm.Contracts.LicenceTier.Enterprise, plugin.RequiredTier);
+        Assert.Equal(LicenceTier.Enterprise, plugin.RequiredTier);
         Assert.Equal("Contoso", plugin.Publisher);
         var discovered = (await client.InquireAsync(null, CancellationToken.None)).Value!;
         Assert.Contains(discovered.DataSources, d => d.PluginId == Name && d.DataSource.Id == "sample:" + data);
@@ -60,7 +64,7 @@ public sealed partial class TemplateTests(TemplateFeed feed) : IClassFixture<Tem
         await using (var server = await RunningServer.StartAsync())
         {
             var plugin = await DeployAsync(built, Name, server, new DpmManagementClient(new HttpClient { BaseAddress = new Uri(server.Url) }));
-            Assert.Equal(Dpm.Contracts.LicenceTier.None, plugin.RequiredTier);
+            Assert.Equal(LicenceTier.None, plugin.RequiredTier);
         }
 
         // The same build keeps a server's storage pool: protect a folder into it, recover it, verify the pool.
@@ -108,6 +112,11 @@ public sealed partial class TemplateTests(TemplateFeed feed) : IClassFixture<Tem
         var output = Path.Combine(solution, "src", name, "bin", "Release", "net10.0");
         Assert.False(File.Exists(Path.Combine(output, "Dpm.Contracts.dll")), "the plugin ships its own copy of the contracts");
         Assert.Empty(Directory.EnumerateFiles(output, "Microsoft.Extensions.*.dll"));
+
+        // What `dpm plugin validate` runs before deployment: every check passes (a storage plugin skips the smoke subset).
+        var validation = await PluginValidator.ValidateAsync(
+            output, new PluginManagerOptions(), NullLoggerFactory.Instance, new ConfigurationBuilder().Build(), new ProtectedComputer("partner-pc", "Linux"), CancellationToken.None);
+        Assert.True(validation.Passed, string.Join("\n", validation.Checks.Select(c => $"{c.Check}: {c.Outcome} {c.Detail}")));
         return output;
     }
 

@@ -7,9 +7,12 @@ public static class FixturePlugins
     public static string CopyTo(string pluginsDirectory, string fixture, string? folder = null)
     {
         var target = Directory.CreateDirectory(Path.Combine(pluginsDirectory, folder ?? fixture)).FullName;
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "plugins", fixture)))
+        var source = Path.Combine(AppContext.BaseDirectory, "plugins", fixture);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
         }
 
         return target;

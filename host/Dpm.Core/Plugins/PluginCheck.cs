@@ -24,8 +24,17 @@ public enum PluginCheck
     /// <summary>The entry point's constructor and <c>InitializeAsync</c> finish, without throwing, within the time box.</summary>
     Initialize,
 
-    /// <summary>A workload's discovery of its top-level data sources finishes, without throwing, within the time box.</summary>
+    /// <summary>
+    /// A workload's discovery of its top-level data sources finishes, without throwing, within the time box, and lists
+    /// data sources with an id, a name and a kind, no id twice.
+    /// </summary>
     Discovery,
+
+    /// <summary>A workload's discovery with a cancelled token ends in <see cref="OperationCanceledException"/>, within the time box.</summary>
+    Cancellation,
+
+    /// <summary>A workload refuses to protect another workload's data source, with an argument or operation error that names it.</summary>
+    BadInput,
 
     /// <summary>A call into an active plugin (after it loaded) threw or ran out of time.</summary>
     Call,

@@ -34,8 +34,10 @@ public sealed record PluginValidation(
 /// <summary>
 /// Checks a plugin folder before it is deployed, the way the host will load it: a <see cref="PluginManager"/>
 /// over a private copy of the folder, with a licence gate that lets every tier load (and notes the tier asked
-/// for), then the smoke subset that needs no test project: a workload's discovery of its top-level data
-/// sources, inside the host's time box. A storage plugin is checked up to <c>InitializeAsync</c>.
+/// for), then the conformance kit's smoke subset, the facts that need no test project: a workload's discovery of its
+/// top-level data sources (well formed, inside the host's time box), discovery with a cancelled token, and another
+/// workload's data source refused clearly. A storage plugin's settings are its own, so it is checked up to
+/// <c>InitializeAsync</c>.
 /// </summary>
 public static class PluginValidator
 {
@@ -43,7 +45,10 @@ public static class PluginValidator
     [
         PluginCheck.Manifest, PluginCheck.Tier, PluginCheck.Load, PluginCheck.ContractsVersion,
         PluginCheck.Dependencies, PluginCheck.EntryPoint, PluginCheck.Initialize, PluginCheck.Discovery,
+        PluginCheck.Cancellation, PluginCheck.BadInput,
     ];
+
+    private static readonly PluginCheck[] Smoke = [PluginCheck.Discovery, PluginCheck.Cancellation, PluginCheck.BadInput];
 
     public static async Task<PluginValidation> ValidateAsync(
         string pluginFolder,
@@ -75,8 +80,8 @@ public static class PluginValidator
             var checks = new List<PluginCheckResult>();
             if (plugin.Status == PluginStatus.Active)
             {
-                checks.AddRange(Order.Where(c => c != PluginCheck.Discovery).Select(c => Passed(c, plugin, options)));
-                checks.Add(await DiscoverAsync(manager, plugin, options, cancellationToken));
+                checks.AddRange(Order.Where(c => !Smoke.Contains(c)).Select(c => Passed(c, plugin, options)));
+                checks.AddRange(await SmokeAsync(manager, plugin, options, cancellationToken));
             }
             else
             {
@@ -112,6 +117,7 @@ public static class PluginValidator
     {
         PluginCheck.ContractsVersion => "contracts version",
         PluginCheck.EntryPoint => "entry point",
+        PluginCheck.BadInput => "bad input",
         _ => check.ToString().ToLowerInvariant(),
     };
 
@@ -130,13 +136,32 @@ public static class PluginValidator
             _ => "passed",
         });
 
-    private static async Task<PluginCheckResult> DiscoverAsync(PluginManager manager, PluginInfo plugin, PluginManagerOptions options, CancellationToken cancellationToken)
+    /// <summary>The kit's smoke subset, each check run only while the plugin is still active after the one before.</summary>
+    private static async Task<List<PluginCheckResult>> SmokeAsync(PluginManager manager, PluginInfo plugin, PluginManagerOptions options, CancellationToken cancellationToken)
     {
         if (plugin.Kind != PluginKind.Workload)
         {
-            return new PluginCheckResult(PluginCheck.Discovery, PluginCheckOutcome.Skipped, "a storage plugin has no discovery; it is checked up to InitializeAsync");
+            return Smoke.Select(c => new PluginCheckResult(c, PluginCheckOutcome.Skipped, "a storage plugin's settings are its own: it is checked up to InitializeAsync; run the kit's StorageConformance")).ToList();
         }
 
+        var results = new List<PluginCheckResult>();
+        foreach (var check in Smoke)
+        {
+            results.Add(results.Any(r => r.Outcome == PluginCheckOutcome.Failed)
+                ? new PluginCheckResult(check, PluginCheckOutcome.Skipped, $"not run: the {Name(results.First(r => r.Outcome == PluginCheckOutcome.Failed).Check)} check failed")
+                : check switch
+                {
+                    PluginCheck.Discovery => await DiscoverAsync(manager, plugin, options, cancellationToken),
+                    PluginCheck.Cancellation => await CancelledDiscoveryAsync(manager, plugin, options, cancellationToken),
+                    _ => await ForeignDataSourceAsync(manager, plugin, cancellationToken),
+                });
+        }
+
+        return results;
+    }
+
+    private static async Task<PluginCheckResult> DiscoverAsync(PluginManager manager, PluginInfo plugin, PluginManagerOptions options, CancellationToken cancellationToken)
+    {
         var found = await manager.ListAsync<IWorkloadPlugin, DataSource>(
             plugin.Id!,
             "DiscoverDataSourcesAsync",
@@ -147,12 +172,100 @@ public static class PluginValidator
             return new PluginCheckResult(PluginCheck.Discovery, PluginCheckOutcome.Failed, found.Failure!);
         }
 
+        var incomplete = found.Value!.FirstOrDefault(d => string.IsNullOrWhiteSpace(d.Id) || string.IsNullOrWhiteSpace(d.Name) || string.IsNullOrWhiteSpace(d.Kind));
+        if (incomplete is not null)
+        {
+            return new PluginCheckResult(PluginCheck.Discovery, PluginCheckOutcome.Failed, $"listed a data source without an id, a name or a kind: id '{incomplete.Id}', name '{incomplete.Name}', kind '{incomplete.Kind}'");
+        }
+
+        var twice = found.Value!.GroupBy(d => d.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+        {
+            return new PluginCheckResult(PluginCheck.Discovery, PluginCheckOutcome.Failed, $"listed the data source id '{twice.Key}' {twice.Count()} times");
+        }
+
         var names = string.Join(", ", found.Value!.Take(5).Select(d => $"{d.Name} ({d.Kind})"));
         var more = found.Value!.Count > 5 ? ", ..." : "";
         return new PluginCheckResult(
             PluginCheck.Discovery,
             PluginCheckOutcome.Passed,
             $"found {found.Value!.Count} top-level data source(s) within the time box of {options.CallTimeLimit.TotalSeconds:0.###} s{(names.Length > 0 ? $": {names}{more}" : "")}");
+    }
+
+    private static async Task<PluginCheckResult> CancelledDiscoveryAsync(PluginManager manager, PluginInfo plugin, PluginManagerOptions options, CancellationToken cancellationToken)
+    {
+        var outcome = await manager.CallAsync<IWorkloadPlugin, string>(
+            plugin.Id!,
+            "DiscoverDataSourcesAsync (cancelled)",
+            async (workload, _) =>
+            {
+                var cancelled = new CancellationToken(canceled: true);
+                try
+                {
+                    var listed = 0;
+                    await foreach (var source in workload.DiscoverDataSourcesAsync(null, cancelled))
+                    {
+                        listed++;
+                    }
+
+                    return $"discovery with a cancelled token listed {listed} data source(s) instead of ending in OperationCanceledException";
+                }
+                catch (OperationCanceledException)
+                {
+                    return "";
+                }
+            },
+            cancellationToken);
+        return !outcome.Succeeded ? new PluginCheckResult(PluginCheck.Cancellation, PluginCheckOutcome.Failed, outcome.Failure!)
+            : outcome.Value!.Length > 0 ? new PluginCheckResult(PluginCheck.Cancellation, PluginCheckOutcome.Failed, outcome.Value)
+            : new PluginCheckResult(PluginCheck.Cancellation, PluginCheckOutcome.Passed, $"discovery with a cancelled token ended in OperationCanceledException within the time box of {options.CallTimeLimit.TotalSeconds:0.###} s");
+    }
+
+    private static async Task<PluginCheckResult> ForeignDataSourceAsync(PluginManager manager, PluginInfo plugin, CancellationToken cancellationToken)
+    {
+        var foreign = new DataSource
+        {
+            Id = "dpm-validate-foreign:" + Guid.NewGuid().ToString("N"),
+            Name = "another workload's data source",
+            Kind = "ForeignKind",
+            Location = Path.Combine(Path.GetTempPath(), "dpm-validate-nowhere-" + Guid.NewGuid().ToString("N")),
+        };
+        var outcome = await manager.CallAsync<IWorkloadPlugin, string>(
+            plugin.Id!,
+            "OpenProtectionSessionAsync (another workload's data source)",
+            async (workload, ct) =>
+            {
+                try
+                {
+                    await using var session = await workload.OpenProtectionSessionAsync(foreign, new ProtectionSessionOptions(), ct);
+                    await session.PrepareAsync(ct);
+                    try
+                    {
+                        await session.FreezeAsync(ct);
+                        await (await session.TakeSnapshotAsync(ct)).DisposeAsync();
+                    }
+                    finally
+                    {
+                        await session.ThawAsync(ct);
+                    }
+
+                    return $"took a snapshot of another workload's data source '{foreign.Id}' instead of refusing it";
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                    return e.Message.Contains(foreign.Id, StringComparison.Ordinal) || e.Message.Contains(foreign.Location, StringComparison.Ordinal)
+                        ? ""
+                        : $"refused another workload's data source, but the error doesn't name it ('{foreign.Id}'): {e.Message}";
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    return $"refused another workload's data source with {e.GetType().Name}, not an ArgumentException or InvalidOperationException: {e.Message}";
+                }
+            },
+            cancellationToken);
+        return !outcome.Succeeded ? new PluginCheckResult(PluginCheck.BadInput, PluginCheckOutcome.Failed, outcome.Failure!)
+            : outcome.Value!.Length > 0 ? new PluginCheckResult(PluginCheck.BadInput, PluginCheckOutcome.Failed, outcome.Value)
+            : new PluginCheckResult(PluginCheck.BadInput, PluginCheckOutcome.Passed, "refused another workload's data source with an error that names it");
     }
 
     private static void CopyFolder(DirectoryInfo source, string target)

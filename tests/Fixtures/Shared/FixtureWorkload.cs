@@ -10,7 +10,8 @@ namespace Dpm.Fixtures;
 /// A small but real workload plugin used by the loader and licence tests. Its one data source holds a few
 /// generated items. A file named <c>fault.txt</c> in the plugin folder makes it misbehave on purpose:
 /// <c>throw-in-constructor</c>, <c>throw-in-initialize</c>, <c>throw-in-discovery</c>, <c>hang-in-initialize</c>,
-/// <c>hang-in-discovery</c>.
+/// <c>hang-in-discovery</c>, <c>ignore-cancellation</c> (discovery lists on with a cancelled token),
+/// <c>accept-any-data-source</c> (protection takes another workload's data source).
 /// </summary>
 public sealed partial class FixtureWorkload : IWorkloadPlugin
 {
@@ -43,6 +44,11 @@ public sealed partial class FixtureWorkload : IWorkloadPlugin
     {
         await Task.Yield();
         Misbehave("discovery");
+        if (Fault != "ignore-cancellation")
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         if (parent is not null)
         {
             yield break;
@@ -53,8 +59,16 @@ public sealed partial class FixtureWorkload : IWorkloadPlugin
         yield return new DataSource { Id = "fixture:data", Name = "Fixture data", Kind = "Folder", Facts = facts };
     }
 
-    public ValueTask<IProtectionSession> OpenProtectionSessionAsync(DataSource dataSource, ProtectionSessionOptions options, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<IProtectionSession>(new Session(dataSource));
+    public ValueTask<IProtectionSession> OpenProtectionSessionAsync(DataSource dataSource, ProtectionSessionOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        if (!dataSource.Id.StartsWith("fixture:", StringComparison.Ordinal) && Fault != "accept-any-data-source")
+        {
+            throw new ArgumentException($"the data source {dataSource.Id} is not the fixture's", nameof(dataSource));
+        }
+
+        return ValueTask.FromResult<IProtectionSession>(new Session(dataSource));
+    }
 
     public async IAsyncEnumerable<RecoverableItem> ListRecoverableItemsAsync(IRecoverySource source, string parentPath, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

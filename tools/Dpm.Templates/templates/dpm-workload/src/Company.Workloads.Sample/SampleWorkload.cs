@@ -59,6 +59,7 @@ public sealed partial class SampleWorkload : IWorkloadPlugin, IItemLevelRecovery
     public async IAsyncEnumerable<DataSource> DiscoverDataSourcesAsync(DataSource? parent, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
         if (parent is not null)
         {
             yield break; // the sample's data sources have no children
