@@ -72,7 +72,7 @@ public sealed class AttachTests : IDisposable
 
         var reused = await AgentAsync(Agent("thief"), "attach", "--server", used.AgentUrl, "--token", used.Token);
         var expired = await AgentAsync(Agent("db2"), "attach", "--server", expiring.AgentUrl, "--token", expiring.Token);
-        var altered = await AgentAsync(Agent("db3"), "attach", "--server", fresh.AgentUrl, "--token", AttachTokenFormat.Format(id, "x" + secret[1..], pin));
+        var altered = await AgentAsync(Agent("db3"), "attach", "--server", fresh.AgentUrl, "--token", AttachTokenFormat.Format(id, (secret[0] == 'x' ? "y" : "x") + secret[1..], pin));
         var otherServer = await AgentAsync(Agent("db3"), "attach", "--server", fresh.AgentUrl, "--token", AttachTokenFormat.Format(id, secret, new string('0', 64)));
         var garbage = await AgentAsync(Agent("db3"), "attach", "--server", fresh.AgentUrl, "--token", "hello");
 
