@@ -73,7 +73,7 @@ public sealed partial class TemplateTests(TemplateFeed feed) : IClassFixture<Tem
         await File.WriteAllBytesAsync(Path.Combine(data, "scan.pdf"), RandomBytes(3_000_000));
         await File.WriteAllTextAsync(Path.Combine(data, "notes.txt"), "kept in the vault\n");
         await using var pooled = await RunningServer.StartAsync([RunningServer.Unscheduled, $"--Dpm:Pool:Plugin={Name}", $"--Dpm:Pool:Settings:Path={store}"], "Dpm.Workloads.Files");
-        CopyFolder(built, Path.Combine(pooled.PluginsDirectory, Name));
+        FixturePlugins.CopyFolder(built, Path.Combine(pooled.PluginsDirectory, Name));
         await pooled.RestartAsync();
         var client = new DpmManagementClient(new HttpClient { BaseAddress = new Uri(pooled.Url) });
         Assert.StartsWith("sample:" + store, (await client.GetPoolAsync(CancellationToken.None)).Value!.Location, StringComparison.Ordinal);
@@ -123,7 +123,7 @@ public sealed partial class TemplateTests(TemplateFeed feed) : IClassFixture<Tem
     /// <summary>Copies a plugin folder into a running server's plugins folder and asks the server to scan it.</summary>
     private static async Task<PluginInfo> DeployAsync(string built, string name, RunningServer server, DpmManagementClient client)
     {
-        CopyFolder(built, Path.Combine(server.PluginsDirectory, name));
+        FixturePlugins.CopyFolder(built, Path.Combine(server.PluginsDirectory, name));
 
         var scanned = await client.ScanPluginsAsync(CancellationToken.None);
 
@@ -145,16 +145,6 @@ public sealed partial class TemplateTests(TemplateFeed feed) : IClassFixture<Tem
         var files = Directory.EnumerateFiles(expected, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(expected, f)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(files, Directory.EnumerateFiles(actual, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(actual, f)).Order(StringComparer.Ordinal));
         Assert.All(files, f => Assert.True(File.ReadAllBytes(Path.Combine(expected, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, f))), $"{f} differs"));
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
     }
 
     private static byte[] RandomBytes(int length)

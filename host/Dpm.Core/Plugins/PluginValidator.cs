@@ -147,8 +147,9 @@ public static class PluginValidator
         var results = new List<PluginCheckResult>();
         foreach (var check in Smoke)
         {
-            results.Add(results.Any(r => r.Outcome == PluginCheckOutcome.Failed)
-                ? new PluginCheckResult(check, PluginCheckOutcome.Skipped, $"not run: the {Name(results.First(r => r.Outcome == PluginCheckOutcome.Failed).Check)} check failed")
+            var failed = results.Find(r => r.Outcome == PluginCheckOutcome.Failed);
+            results.Add(failed is not null
+                ? new PluginCheckResult(check, PluginCheckOutcome.Skipped, $"not run: the {Name(failed.Check)} check failed")
                 : check switch
                 {
                     PluginCheck.Discovery => await DiscoverAsync(manager, plugin, options, cancellationToken),
@@ -216,9 +217,7 @@ public static class PluginValidator
                 }
             },
             cancellationToken);
-        return !outcome.Succeeded ? new PluginCheckResult(PluginCheck.Cancellation, PluginCheckOutcome.Failed, outcome.Failure!)
-            : outcome.Value!.Length > 0 ? new PluginCheckResult(PluginCheck.Cancellation, PluginCheckOutcome.Failed, outcome.Value)
-            : new PluginCheckResult(PluginCheck.Cancellation, PluginCheckOutcome.Passed, $"discovery with a cancelled token ended in OperationCanceledException within the time box of {options.CallTimeLimit.TotalSeconds:0.###} s");
+        return Judge(PluginCheck.Cancellation, outcome, $"discovery with a cancelled token ended in OperationCanceledException within the time box of {options.CallTimeLimit.TotalSeconds:0.###} s");
     }
 
     private static async Task<PluginCheckResult> ForeignDataSourceAsync(PluginManager manager, PluginInfo plugin, CancellationToken cancellationToken)
@@ -263,10 +262,14 @@ public static class PluginValidator
                 }
             },
             cancellationToken);
-        return !outcome.Succeeded ? new PluginCheckResult(PluginCheck.BadInput, PluginCheckOutcome.Failed, outcome.Failure!)
-            : outcome.Value!.Length > 0 ? new PluginCheckResult(PluginCheck.BadInput, PluginCheckOutcome.Failed, outcome.Value)
-            : new PluginCheckResult(PluginCheck.BadInput, PluginCheckOutcome.Passed, "refused another workload's data source with an error that names it");
+        return Judge(PluginCheck.BadInput, outcome, "refused another workload's data source with an error that names it");
     }
+
+    /// <summary>A smoke check's result from its call: the call failed, the plugin did wrong (the words say what), or it passed.</summary>
+    private static PluginCheckResult Judge(PluginCheck check, PluginCallResult<string> outcome, string passed) =>
+        !outcome.Succeeded ? new PluginCheckResult(check, PluginCheckOutcome.Failed, outcome.Failure!)
+        : outcome.Value!.Length > 0 ? new PluginCheckResult(check, PluginCheckOutcome.Failed, outcome.Value)
+        : new PluginCheckResult(check, PluginCheckOutcome.Passed, passed);
 
     private static void CopyFolder(DirectoryInfo source, string target)
     {
