@@ -228,6 +228,26 @@ public abstract class StorageConformance<TPlugin> : PluginConformance<TPlugin>
         Assert.True(space.FreeBytes is null or >= 0 && space.TotalBytes is null or >= 0, $"space {space}");
     }
 
+    /// <summary>
+    /// A name outside the contract's ('..', an absolute path, an empty segment, a space) is refused with an
+    /// <see cref="ArgumentException"/> by put, read and delete, and nothing is written outside the store's folder.
+    /// </summary>
+    [Fact]
+    public async Task PutAsync_NameThatLeavesTheStoreOrBreaksTheRules_RefusedAndNothingWritten()
+    {
+        string[] hostile = ["../outside", "/outside", "data/../../outside", "data//object", "", ".", "data/with space"];
+        foreach (var name in hostile)
+        {
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.PutAsync(name, new MemoryStream(Bytes(10, seed: 9)), null, None));
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.OpenReadAsync(name, None));
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.DeleteAsync(name, None));
+        }
+
+        Assert.Empty(await NamesAsync(""));
+        var outside = Directory.EnumerateFileSystemEntries(WorkFolder).Select(Path.GetFileName).Where(entry => entry is not "store" and not "plugin-data");
+        Assert.Empty(outside);
+    }
+
     /// <summary>Bytes that depend on <paramref name="seed"/>.</summary>
     /// <param name="length">How many.</param>
     /// <param name="seed">Which.</param>
